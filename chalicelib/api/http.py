@@ -1,0 +1,69 @@
+"""Small helpers the routes share: parsing bodies into request models, mapping errors, ETags and JSON responses."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice import Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.api.middleware import current_scope
+from chalicelib.api.problems import problem_from_error, problem_from_validation
+from chalicelib.api.schemas import ACCOUNT_ID_PATTERN
+from chalicelib.domain.errors import DomainError, NotFound, PreconditionFailed
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+_ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+
+
+def problem_view(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Routes raise domain or validation errors; this turns them into problem+json, in one place."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except DomainError as error:
+            current_scope().outcome = error.code
+            return problem_from_error(error)
+        except ValidationError as error:
+            response = problem_from_validation(error)
+            current_scope().outcome = json.loads(response.body)["code"]
+            return response
+
+    return wrapper
+
+
+def parse_body(model: type[ModelT], raw_body: bytes | None) -> ModelT:
+    return model.model_validate_json(raw_body or b"")
+
+
+def checked_account_id(account_id: str) -> str:
+    """A malformed id in a path gets exactly the 404 a missing account gets."""
+    if not _ACCOUNT_ID.match(account_id):
+        raise NotFound("no such account")
+    return account_id
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match_version(header: str | None) -> int | None:
+    """The version an If-Match header names; `*` means any. A header that names no version can never match."""
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header)
+    if match is None:
+        raise PreconditionFailed("If-Match must be an ETag this service gave out, such as \"3\"")
+    return int(match.group(1))
+
+
+def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = model.model_dump_json(by_alias=True)
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})})

@@ -1,0 +1,78 @@
+"""Domain errors. Each has a stable `code`; `chalicelib.api.errors` maps them to HTTP problems in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One field- or setting-level problem inside an error."""
+
+    code: str
+    message: str
+    field: str | None = None
+    setting: str | None = None
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, detail: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.problems = problems
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+
+
+class BelowMinimumAge(DomainError):
+    code = "below_minimum_age"
+
+
+class AccountExists(DomainError):
+    code = "account_exists"
+
+
+class PreconditionFailed(DomainError):
+    code = "precondition_failed"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class ChangeRefused(DomainError):
+    """Some requested values need a guardian or are locked for the account's band."""
+
+    code = "locked"
+
+    def __init__(self, detail: str, problems: tuple[Problem, ...]) -> None:
+        super().__init__(detail, problems)
+        codes = {problem.code for problem in problems}
+        self.code = codes.pop() if len(codes) == 1 else "locked"
+
+
+class InvalidChange(ValidationFailed):
+    """Some requested settings are unknown or have values that are not options."""
+
+    def __init__(self, detail: str, problems: tuple[Problem, ...]) -> None:
+        super().__init__(detail, problems)
+        codes = {problem.code for problem in problems}
+        self.code = codes.pop() if len(codes) == 1 else "validation_failed"
+
+
+class Unavailable(DomainError):
+    """Storage is throttled or unreachable; the client may retry."""
+
+    code = "unavailable"

@@ -1,0 +1,115 @@
+"""The settings screen and the rule for accepting a change, as pure functions over the policy.
+
+A value is accepted when it is within the band's `self_max`, or no looser than the account's current value (tightening
+is always allowed). Otherwise it needs a guardian when within `guardian_max`, and is locked beyond it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chalicelib.domain.errors import ChangeRefused, InvalidChange, Problem
+from chalicelib.domain.models import Change
+from chalicelib.policy import Policy, SettingRule, SettingValue
+from chalicelib.policy.loader import same_value
+
+
+class OptionStatus(StrEnum):
+    ALLOWED = "allowed"
+    GUARDIAN_APPROVAL = "guardian_approval"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class OptionView:
+    value: SettingValue
+    status: OptionStatus
+
+
+@dataclass(frozen=True)
+class SettingView:
+    value: SettingValue
+    default: SettingValue
+    options: tuple[OptionView, ...]
+
+
+def option_status(rule: SettingRule, band: str, current: SettingValue, candidate: SettingValue) -> OptionStatus:
+    limits = rule.bands[band]
+    rank = rule.rank_of(candidate)
+    current_rank = rule.rank(current)
+    if rank <= rule.rank_of(limits.self_max) or (current_rank is not None and rank <= current_rank):
+        return OptionStatus.ALLOWED
+    if rank <= rule.rank_of(limits.guardian_max):
+        return OptionStatus.GUARDIAN_APPROVAL
+    return OptionStatus.LOCKED
+
+
+def settings_screen(policy: Policy, band: str, values: Mapping[str, SettingValue]) -> dict[str, SettingView]:
+    """Every catalogue setting with its value, its band default and the status of each option."""
+    screen: dict[str, SettingView] = {}
+    for name, rule in policy.settings.items():
+        current = values.get(name, rule.bands[band].default)
+        screen[name] = SettingView(
+            value=current,
+            default=rule.bands[band].default,
+            options=tuple(OptionView(option, option_status(rule, band, current, option)) for option in rule.options),
+        )
+    return screen
+
+
+def band_defaults(policy: Policy, band: str) -> dict[str, SettingValue]:
+    return {name: rule.bands[band].default for name, rule in policy.settings.items()}
+
+
+_REFUSALS = {
+    OptionStatus.GUARDIAN_APPROVAL: ("guardian_approval_required", "needs a guardian's approval for this age"),
+    OptionStatus.LOCKED: ("locked", "is not available at this age"),
+}
+
+
+def decide_changes(
+    policy: Policy, band: str, current: Mapping[str, SettingValue], requested: Mapping[str, SettingValue]
+) -> tuple[Change, ...]:
+    """The changes to apply, all or nothing: raises when any requested value is invalid or not allowed.
+
+    Values equal to the current ones are not changes. Invalid input (422) is reported before refusals (403), each
+    with one problem per setting.
+    """
+    invalid: list[Problem] = []
+    refused: list[Problem] = []
+    changes: list[Change] = []
+    for name, value in requested.items():
+        rule = policy.settings.get(name)
+        if rule is None:
+            invalid.append(Problem(setting=name, code="unknown_setting", message=f"{name} is not a setting"))
+            continue
+        if rule.rank(value) is None:
+            options = ", ".join(_json_text(option) for option in rule.options)
+            invalid.append(Problem(setting=name, code="invalid_value", message=f"must be one of {options}"))
+            continue
+        was = current.get(name, rule.bands[band].default)
+        if same_value(was, value):
+            continue
+        status = option_status(rule, band, was, value)
+        if status is not OptionStatus.ALLOWED:
+            code, reason = _REFUSALS[status]
+            refused.append(Problem(setting=name, code=code, message=f"{_json_text(value)} {reason}"))
+            continue
+        changes.append(Change(setting=name, from_value=was, to_value=value))
+    if invalid:
+        raise InvalidChange("some settings or values are not valid", tuple(invalid))
+    if refused:
+        raise ChangeRefused("some changes are not allowed for this account", tuple(refused))
+    return tuple(changes)
+
+
+def _json_text(value: SettingValue) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return f'"{value}"'

@@ -1,0 +1,137 @@
+"""Loads `policy.json` and checks it is coherent before any request uses it.
+
+A policy that fails these checks never serves: a default looser than what the account holder may choose, a band with
+a missing setting, or overlapping age bands are errors at load time, not surprises in production.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SettingValue = str | bool | int | None
+
+
+def same_value(a: SettingValue, b: SettingValue) -> bool:
+    """JSON equality: `true` is not `1`, `60` is not `"60"`."""
+    return type(a) is type(b) and a == b
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class BandLimits(_Frozen):
+    default: SettingValue
+    self_max: SettingValue
+    guardian_max: SettingValue
+
+
+class SettingRule(_Frozen):
+    description: str
+    options: tuple[SettingValue, ...] = Field(min_length=1)
+    bands: dict[str, BandLimits]
+
+    def rank(self, value: SettingValue) -> int | None:
+        """Position in the options list (0 is the strictest), or None when the value is not an option."""
+        for position, option in enumerate(self.options):
+            if same_value(option, value):
+                return position
+        return None
+
+    def rank_of(self, value: SettingValue) -> int:
+        rank = self.rank(value)
+        if rank is None:
+            raise ValueError(f"{value!r} is not an option")
+        return rank
+
+    @model_validator(mode="after")
+    def _limits_are_ordered(self) -> SettingRule:
+        if len({json.dumps(option) for option in self.options}) != len(self.options):
+            raise ValueError("options repeat")
+        for band, limits in self.bands.items():
+            ranks = [self.rank(limits.default), self.rank(limits.self_max), self.rank(limits.guardian_max)]
+            if any(rank is None for rank in ranks):
+                raise ValueError(f"band {band}: default, self_max and guardian_max must be options")
+            default, self_max, guardian_max = (rank for rank in ranks if rank is not None)
+            if not default <= self_max <= guardian_max:
+                raise ValueError(f"band {band}: needs default <= self_max <= guardian_max (strictest first)")
+        return self
+
+
+class AgeBand(_Frozen):
+    name: str
+    min_age: int = Field(ge=0)
+    max_age: int | None = None
+
+
+class CountryAges(_Frozen):
+    default: int = Field(ge=0)
+    by_country: dict[str, int]
+
+    def for_country(self, country: str) -> int:
+        return self.by_country.get(country, self.default)
+
+
+class AgeRules(_Frozen):
+    bands: tuple[AgeBand, ...] = Field(min_length=1)
+    minimum_age: CountryAges
+    consent_age: CountryAges
+    max_age_years: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _bands_are_contiguous(self) -> AgeRules:
+        for lower, upper in zip(self.bands, self.bands[1:], strict=False):
+            if lower.max_age is None or lower.max_age + 1 != upper.min_age:
+                raise ValueError(f"age bands {lower.name} and {upper.name} must be contiguous")
+        if self.bands[-1].max_age is not None:
+            raise ValueError("the last age band must be open-ended")
+        youngest = self.bands[0].min_age
+        if min([self.minimum_age.default, *self.minimum_age.by_country.values()]) < youngest:
+            raise ValueError(f"no minimum age may be below the youngest band ({youngest})")
+        return self
+
+
+class Policy(_Frozen):
+    version: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
+    title: str
+    notes: tuple[str, ...]
+    age: AgeRules
+    settings: dict[str, SettingRule]
+    countries: frozenset[str]
+
+    @model_validator(mode="after")
+    def _every_setting_covers_every_band(self) -> Policy:
+        band_names = {band.name for band in self.age.bands}
+        for name, rule in self.settings.items():
+            if set(rule.bands) != band_names:
+                raise ValueError(f"setting {name} must define exactly the bands {sorted(band_names)}")
+        unknown = (set(self.age.minimum_age.by_country) | set(self.age.consent_age.by_country)) - self.countries
+        if unknown:
+            raise ValueError(f"unknown countries in age rules: {sorted(unknown)}")
+        return self
+
+    def band(self, name: str) -> AgeBand:
+        return next(band for band in self.age.bands if band.name == name)
+
+
+def _policy_text() -> str:
+    return resources.files("chalicelib.policy").joinpath("policy.json").read_text(encoding="utf-8")
+
+
+@cache
+def load_policy() -> Policy:
+    """The policy in force, parsed and checked once per process."""
+    raw: dict[str, Any] = json.loads(_policy_text())
+    return Policy.model_validate(raw, strict=False)
+
+
+@cache
+def policy_document() -> dict[str, Any]:
+    """The policy file as published at `GET /v1/policy` (the reviewed text, not a re-serialisation)."""
+    document: dict[str, Any] = json.loads(_policy_text())
+    return document

@@ -1,0 +1,72 @@
+"""Changing settings within the band's limits: all or nothing, with its audit event in the same atomic write."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+
+from chalicelib import bootstrap
+from chalicelib.domain.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from chalicelib.domain.models import Account, Actor, AuditEvent, EventKind
+from chalicelib.domain.settings import decide_changes
+from chalicelib.identity import Caller
+from chalicelib.policy import SettingValue
+from chalicelib.store.settings_store import VersionConflict
+
+# Without If-Match, a change that lost a race is re-read, re-checked against the policy and retried this many times.
+MAX_ATTEMPTS = 3
+
+
+class AccountRestricted(Forbidden):
+    code = "account_restricted"
+
+
+def change_settings(
+    account_id: str,
+    requested: Mapping[str, SettingValue],
+    caller: Caller,
+    expected_version: int | None,
+    request_id: str,
+) -> Account:
+    """Applies `requested` if every value is allowed; `expected_version` is the client's If-Match, if any."""
+    store = bootstrap.settings_store()
+    policy = bootstrap.policy()
+    for _ in range(MAX_ATTEMPTS):
+        account = store.get_account(account_id)
+        if account is None:
+            raise NotFound("no such account")
+        if account.restricted:
+            raise AccountRestricted("this account's settings cannot be changed until its age is confirmed")
+        if expected_version is not None and expected_version != account.version:
+            raise PreconditionFailed("the settings changed since you read them; read them again")
+        changes = decide_changes(policy, account.age_band, account.settings, requested)
+        if not changes:
+            return account
+        now = bootstrap.clock()()
+        updated = replace(
+            account,
+            version=account.version + 1,
+            policy_version=policy.version,
+            settings={**account.settings, **{change.setting: change.to_value for change in changes}},
+        )
+        event = AuditEvent(
+            event_id=str(uuid.uuid4()),
+            account_id=account_id,
+            version=updated.version,
+            at=now,
+            actor=Actor(id=caller.sub, role="self" if caller.is_account_holder(account_id) else caller.role),
+            kind=EventKind.SETTINGS_CHANGED,
+            changes=changes,
+            age_band=account.age_band,
+            policy_version=policy.version,
+            request_id=request_id,
+        )
+        try:
+            store.apply_change(updated, account.version, event)
+        except VersionConflict:
+            if expected_version is not None:
+                raise PreconditionFailed("the settings changed since you read them; read them again") from None
+            continue
+        return updated
+    raise Conflict("the settings kept changing while this change was made; read them again and retry")

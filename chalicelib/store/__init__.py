@@ -1,0 +1,1 @@
+"""The only code that talks to DynamoDB. Item layouts are private to these modules."""

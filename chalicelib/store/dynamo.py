@@ -1,0 +1,112 @@
+"""The DynamoDB client (created lazily, standard retries, short timeouts) and translation of its failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.config import get_config
+from chalicelib.domain.errors import Unavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Failures that mean "try again later", never "your request was wrong".
+_TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "ResourceNotFoundException",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+        "TransactionInProgressException",
+    }
+)
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    # Timeouts stay well under API Gateway's 29 s even with retries: 3 attempts x (1 s connect + 3 s read).
+    boto_config = BotoConfig(
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=1,
+        read_timeout=3,
+        tcp_keepalive=True,
+    )
+    return boto3.client("dynamodb", region_name=get_config().region, config=boto_config)
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turns throttling and unreachable-table failures into `Unavailable`; everything else propagates."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        if error_code(error) in _TRANSIENT_CODES:
+            raise Unavailable("storage is busy or unavailable; try again shortly") from error
+        raise
+    except BotoCoreError as error:  # connection and read timeouts, endpoint errors
+        raise Unavailable("storage is busy or unavailable; try again shortly") from error
+
+
+def error_code(error: Exception) -> str:
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_reasons(error: Exception) -> list[str]:
+    response = getattr(error, "response", None) or {}
+    return [str(reason.get("Code", "None")) for reason in response.get("CancellationReasons", [])]
+
+
+# Plain JSON-ish values <-> DynamoDB attribute values, without importing boto3's resource layer.
+def to_attr(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, Mapping):
+        return {"M": {key: to_attr(item) for key, item in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [to_attr(item) for item in value]}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def from_attr(attr: Mapping[str, Any]) -> Any:
+    (kind, raw), *_ = attr.items()
+    if kind == "S":
+        return raw
+    if kind == "N":
+        number = Decimal(raw)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "BOOL":
+        return bool(raw)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {key: from_attr(item) for key, item in raw.items()}
+    if kind == "L":
+        return [from_attr(item) for item in raw]
+    raise TypeError(f"unexpected attribute type {kind}")
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: to_attr(value) for key, value in values.items() if value is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: from_attr(value) for key, value in item.items()}

@@ -1,0 +1,245 @@
+"""Accounts' settings records and their audit events in one DynamoDB table.
+
+Layout (private to this module): one partition per account, `pk = ACCOUNT#<id>`.
+- `sk = STATE`: the current record; `version` increases by one with every change.
+- `sk = EVENT#<version, 12 digits>`: the immutable event that produced that version. Written only with
+  `attribute_not_exists`, never updated or deleted, and ordered by version so a history page is one query.
+A change is one transaction: the record's update (conditional on the version read) and the event's insert.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import date, datetime
+from typing import Any
+
+from chalicelib.domain.errors import Unavailable
+from chalicelib.domain.models import Account, Actor, AgeAssurance, AuditEvent, Change, EventKind, EventPage
+from chalicelib.store.dynamo import (
+    cancellation_reasons,
+    dynamodb_client,
+    error_code,
+    from_item,
+    to_attr,
+    to_item,
+    translated_errors,
+)
+
+_STATE = "STATE"
+_EVENT_PREFIX = "EVENT#"
+
+
+class AccountAlreadyExists(Exception):
+    """A record with this account id is already stored."""
+
+
+class VersionConflict(Exception):
+    """The record changed since it was read."""
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def _pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+def _event_sk(version: int) -> str:
+    return f"{_EVENT_PREFIX}{version:012d}"
+
+
+class SettingsStore:
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+    # -- reads -------------------------------------------------------------------------------------------------------
+    def get_account(self, account_id: str) -> Account | None:
+        with translated_errors():
+            response = self.client.get_item(
+                TableName=self._table,
+                Key={"pk": {"S": _pk(account_id)}, "sk": {"S": _STATE}},
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        return None if item is None else _account_from_item(from_item(item))
+
+    def list_events(self, account_id: str, limit: int, before_version: int | None) -> EventPage:
+        """Events newest first; `before_version` continues a previous page."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": _pk(account_id)}, ":prefix": {"S": _EVENT_PREFIX}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        if before_version is not None:
+            query["ExclusiveStartKey"] = {"pk": {"S": _pk(account_id)}, "sk": {"S": _event_sk(before_version)}}
+        with translated_errors():
+            response = self.client.query(**query)
+        events = tuple(_event_from_item(from_item(item)) for item in response.get("Items", []))
+        more = "LastEvaluatedKey" in response and events and events[-1].version > 1
+        return EventPage(events=events, next_before_version=events[-1].version if more else None)
+
+    # -- writes ------------------------------------------------------------------------------------------------------
+    def create_account(self, account: Account, event: AuditEvent) -> None:
+        """Stores a new record and its first event atomically; `AccountAlreadyExists` when the id is taken."""
+        transaction = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _account_item(account),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            self._event_put(event),
+        ]
+        try:
+            self._transact(transaction)
+        except VersionConflict as conflict:
+            raise AccountAlreadyExists(account.account_id) from conflict
+
+    def apply_change(self, account: Account, read_version: int, event: AuditEvent) -> None:
+        """Replaces the record (now at `account.version`) if it is still at `read_version`, and adds the event."""
+        transaction = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _account_item(account),
+                    "ConditionExpression": "#version = :read_version",
+                    "ExpressionAttributeNames": {"#version": "version"},
+                    "ExpressionAttributeValues": {":read_version": to_attr(read_version)},
+                }
+            },
+            self._event_put(event),
+        ]
+        self._transact(transaction)
+
+    def _event_put(self, event: AuditEvent) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": _event_item(event),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _transact(self, transaction: list[dict[str, Any]]) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            with translated_errors():
+                self.client.transact_write_items(TransactItems=transaction)
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            reasons = cancellation_reasons(error)
+            if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+                raise VersionConflict() from error
+            raise Unavailable("storage is busy; try again shortly") from error
+
+
+# -- item layout ---------------------------------------------------------------------------------------------------
+def _account_item(account: Account) -> dict[str, Any]:
+    band_ends_on = account.band_ends_on.isoformat() if account.band_ends_on else None
+    return to_item(
+        {
+            "pk": _pk(account.account_id),
+            "sk": _STATE,
+            "account_id": account.account_id,
+            "age_band": account.age_band,
+            "age_assurance": account.age_assurance.value,
+            "restricted": account.restricted,
+            "policy_version": account.policy_version,
+            "version": account.version,
+            "settings": account.settings,
+            "created_at": account.created_at.isoformat(),
+            "signup_fingerprint": account.signup_fingerprint,
+            "band_ends_on": band_ends_on,
+            "band_end_month": band_ends_on[:7] if band_ends_on else None,
+        }
+    )
+
+
+def _account_from_item(item: dict[str, Any]) -> Account:
+    return Account(
+        account_id=item["account_id"],
+        age_band=item["age_band"],
+        age_assurance=AgeAssurance(item["age_assurance"]),
+        restricted=bool(item.get("restricted", False)),
+        policy_version=item["policy_version"],
+        version=int(item["version"]),
+        settings=dict(item["settings"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        signup_fingerprint=item.get("signup_fingerprint", ""),
+        band_ends_on=date.fromisoformat(item["band_ends_on"]) if item.get("band_ends_on") else None,
+    )
+
+
+def _event_item(event: AuditEvent) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": _pk(event.account_id),
+            "sk": _event_sk(event.version),
+            "event_id": event.event_id,
+            "account_id": event.account_id,
+            "version": event.version,
+            "at": event.at.isoformat(),
+            "actor_id": event.actor.id,
+            "actor_role": event.actor.role,
+            "kind": event.kind.value,
+            "changes": [
+                {"setting": change.setting, "from": change.from_value, "to": change.to_value}
+                for change in event.changes
+            ],
+            "age_band": event.age_band,
+            "policy_version": event.policy_version,
+            "request_id": event.request_id,
+        }
+    )
+
+
+def _event_from_item(item: dict[str, Any]) -> AuditEvent:
+    return AuditEvent(
+        event_id=item["event_id"],
+        account_id=item["account_id"],
+        version=int(item["version"]),
+        at=datetime.fromisoformat(item["at"]),
+        actor=Actor(id=item["actor_id"], role=item["actor_role"]),
+        kind=EventKind(item["kind"]),
+        changes=tuple(
+            Change(setting=change["setting"], from_value=change["from"], to_value=change["to"])
+            for change in item.get("changes", [])
+        ),
+        age_band=item["age_band"],
+        policy_version=item["policy_version"],
+        request_id=item["request_id"],
+    )
+
+
+# -- cursors -------------------------------------------------------------------------------------------------------
+def encode_cursor(before_version: int | None) -> str | None:
+    if before_version is None:
+        return None
+    return base64.urlsafe_b64encode(json.dumps({"before": before_version}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        before = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+        raise InvalidCursor(cursor) from error
+    if not isinstance(before, int) or isinstance(before, bool) or before < 1:
+        raise InvalidCursor(cursor)
+    return before

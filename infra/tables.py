@@ -1,0 +1,100 @@
+"""The DynamoDB tables, as plain data: the local stack and the CDK stack both build from these definitions.
+
+Each table's physical name comes from an environment variable (see `TableSpec.env_var`), so local and deployed tables
+differ only in name. Keys, indexes and TTL attributes live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    env_var: str
+    default_name: str
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
+    ttl_attribute: str | None = None
+
+    def key_attributes(self) -> dict[str, str]:
+        """Every attribute used as a key (table or index); all are strings."""
+        names = [self.partition_key, self.sort_key]
+        for index in self.indexes:
+            names += [index.partition_key, index.sort_key]
+        return {name: "S" for name in names if name}
+
+    def create_table_kwargs(self, name: str | None = None) -> dict[str, Any]:
+        """Arguments for boto3's `create_table` (on-demand, encrypted at rest)."""
+        kwargs: dict[str, Any] = {
+            "TableName": name or self.default_name,
+            "AttributeDefinitions": [
+                {"AttributeName": attr, "AttributeType": kind} for attr, kind in self.key_attributes().items()
+            ],
+            "KeySchema": _key_schema(self.partition_key, self.sort_key),
+            "BillingMode": "PAY_PER_REQUEST",
+            "SSESpecification": {"Enabled": True},
+        }
+        if self.indexes:
+            kwargs["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": index.name,
+                    "KeySchema": _key_schema(index.partition_key, index.sort_key),
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+                for index in self.indexes
+            ]
+        return kwargs
+
+
+def _key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": partition_key, "KeyType": "HASH"}]
+    if sort_key:
+        schema.append({"AttributeName": sort_key, "KeyType": "RANGE"})
+    return schema
+
+
+# Accounts' current settings and their immutable, ordered audit events share one partition per account, so a change
+# and its event are one transaction and the history is one query. The sparse `band_ends` index finds accounts whose
+# age band ends on or before a date (for the birthday job of a later issue), bucketed by month.
+SETTINGS = TableSpec(
+    logical_id="SettingsTable",
+    env_var="SETTINGS_TABLE",
+    default_name="safety-settings",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(IndexSpec("band_ends", "band_end_month", "band_ends_on"),),
+)
+
+# Abuse reports, per-target queue items, per-reporter counters and mutes. `moderation_queue` is a sparse index over
+# open queue items ordered by priority then age; `by_report_id` finds a report from its id; TTL enforces retention.
+REPORTS = TableSpec(
+    logical_id="ReportsTable",
+    env_var="REPORTS_TABLE",
+    default_name="safety-reports",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(IndexSpec("moderation_queue", "queue_pk", "queue_sk"),),
+    ttl_attribute="expires_at",
+)
+
+# Powertools idempotency records (POST /v1/reports), keyed per reporter; expired by TTL.
+IDEMPOTENCY = TableSpec(
+    logical_id="IdempotencyTable",
+    env_var="IDEMPOTENCY_TABLE",
+    default_name="safety-idempotency",
+    partition_key="id",
+    ttl_attribute="expiration",
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (SETTINGS, REPORTS, IDEMPOTENCY)
