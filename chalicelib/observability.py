@@ -23,7 +23,7 @@ def logger() -> Logger:
     return Logger(service=SERVICE)
 
 
-def count(name: str, value: int = 1, **dimensions: str) -> None:
+def count(name: str, dimensions: dict[str, str] | None = None, value: int = 1) -> None:
     """Emits one count metric as an EMF line, with its own dimensions so metrics never mix dimensions."""
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -35,5 +35,5 @@ def count(name: str, value: int = 1, **dimensions: str) -> None:
         namespace=namespace,
         default_dimensions={"service": SERVICE},
     ) as metric:
-        for key, dimension in dimensions.items():
+        for key, dimension in (dimensions or {}).items():
             metric.add_dimension(name=key, value=dimension)

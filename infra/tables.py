@@ -76,15 +76,21 @@ SETTINGS = TableSpec(
     indexes=(IndexSpec("band_ends", "band_end_month", "band_ends_on"),),
 )
 
-# Abuse reports, per-target queue items, per-reporter counters and mutes. `moderation_queue` is a sparse index over
-# open queue items ordered by priority then age; `by_report_id` finds a report from its id; TTL enforces retention.
+# Abuse reports, per-target queue items and counter shards, decisions, and per-reporter state (rate window, mute,
+# duplicate guards). Sparse indexes: `moderation_queue` over open targets ordered by priority then age;
+# `by_reporter` over a reporter's reports, newest first; `by_round` over the reports one decision covers.
+# TTL enforces retention (reports 400 days after their decision; duplicate guards after 24 hours).
 REPORTS = TableSpec(
     logical_id="ReportsTable",
     env_var="REPORTS_TABLE",
     default_name="safety-reports",
     partition_key="pk",
     sort_key="sk",
-    indexes=(IndexSpec("moderation_queue", "queue_pk", "queue_sk"),),
+    indexes=(
+        IndexSpec("moderation_queue", "queue_pk", "queue_sk"),
+        IndexSpec("by_reporter", "reporter_pk", "reporter_sk"),
+        IndexSpec("by_round", "round_pk", "round_sk"),
+    ),
     ttl_attribute="expires_at",
 )
 

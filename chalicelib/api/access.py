@@ -25,7 +25,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/accounts/{account_id}/settings/history"): frozenset({ACCOUNT_HOLDER, AUDITOR}),
     ("POST", "/v1/reports"): frozenset({SIGNED_IN}),
     ("GET", "/v1/reports"): frozenset({SIGNED_IN}),
-    ("GET", "/v1/reports/{report_id}"): frozenset({SIGNED_IN}),  # the service lets only the reporter or a moderator see it
+    ("GET", "/v1/reports/{report_id}"): frozenset(
+        {SIGNED_IN}
+    ),  # the service lets only the reporter or a moderator see it
     ("GET", "/v1/moderation/queue"): frozenset({MODERATOR}),
     ("POST", "/v1/moderation/targets/{target_type}/{target_id}/decision"): frozenset({MODERATOR}),
     ("POST", "/v1/moderation/reporters/{account_id}/mute"): frozenset({MODERATOR}),

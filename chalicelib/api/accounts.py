@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.api.auth import route_authorizer
 from chalicelib.api.documents import history_page, settings_document
-from chalicelib.api.http import checked_account_id, etag, if_match_version, json_response, parse_body, problem_view
+from chalicelib.api.http import (
+    checked_account_id,
+    etag,
+    if_match_version,
+    json_response,
+    page_limit,
+    parse_body,
+    problem_view,
+    query_params,
+)
 from chalicelib.api.middleware import current_scope
 from chalicelib.api.schemas import SettingsPatch, SignUpRequest, SignUpResponse
-from chalicelib.domain.errors import Problem, ValidationFailed
 from chalicelib.services.change_settings import change_settings
 from chalicelib.services.history import read_history
 from chalicelib.services.settings_screen import read_account
@@ -24,7 +32,7 @@ accounts = Blueprint(__name__)
 def create_account() -> Response:
     body = parse_body(SignUpRequest, accounts.current_request.raw_body)
     scope = current_scope()
-    result = sign_up(SignUp(body.account_id, body.birth_date, body.country), scope.caller, scope.request_id)
+    result = sign_up(SignUp(body.account_id, body.birth_date, body.country), scope.signed_in, scope.request_id)
     document = settings_document(result.account, bootstrap.policy())
     response = SignUpResponse.model_construct(
         **dict(document), requires_parental_consent=result.requires_parental_consent
@@ -52,7 +60,7 @@ def patch_settings(account_id: str) -> Response:
         account = change_settings(
             account_id,
             body.settings,  # type: ignore[arg-type]  # values are checked against the catalogue
-            scope.caller,
+            scope.signed_in,
             if_match_version(request.headers.get("if-match")),
             scope.request_id,
         )
@@ -66,17 +74,6 @@ def patch_settings(account_id: str) -> Response:
 @accounts.route("/v1/accounts/{account_id}/settings/history", methods=["GET"], authorizer=route_authorizer)
 @problem_view
 def get_history(account_id: str) -> Response:
-    params = accounts.current_request.query_params or {}
-    page = read_history(checked_account_id(account_id), _limit(params.get("limit")), params.get("next"))
+    params = query_params(accounts.current_request)
+    page = read_history(checked_account_id(account_id), page_limit(params.get("limit")), params.get("next"))
     return json_response(history_page(page))
-
-
-def _limit(raw: str | None, default: int = 50) -> int:
-    if raw is None:
-        return default
-    if raw.isdigit() and 1 <= int(raw) <= 100:
-        return int(raw)
-    raise ValidationFailed(
-        "limit must be a whole number from 1 to 100",
-        (Problem(field="limit", code="invalid_value", message="must be a whole number from 1 to 100"),),
-    )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from chalice import AuthResponse, Blueprint, CognitoUserPoolAuthorizer
-from chalice.app import AuthRequest
+from chalice.app import AuthRequest, AuthResponse, Blueprint, CognitoUserPoolAuthorizer
 
 from chalicelib.config import get_config
 

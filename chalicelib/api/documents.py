@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import cast
+
 from chalicelib.api.schemas import (
     ActorOut,
     ChangeOut,
+    DecisionOut,
     EventOut,
     HistoryPage,
     OptionOut,
+    Outcome,
+    PriorityLabel,
+    QueueItemOut,
+    QueueTarget,
+    ReportView,
     SettingOut,
     SettingsDocument,
+    StatementOfReasonsOut,
+    TargetOut,
 )
 from chalicelib.domain.models import Account, AuditEvent, EventPage
+from chalicelib.domain.reports import Decision, QueueItem, Report, StatementOfReasons
 from chalicelib.domain.settings import settings_screen
 from chalicelib.policy import Policy
 from chalicelib.store.settings_store import encode_cursor
@@ -39,7 +51,7 @@ def event_out(event: AuditEvent) -> EventOut:
     return EventOut(
         event_id=event.event_id,
         account_id=event.account_id,
-        at=event.at.isoformat().replace("+00:00", "Z"),
+        at=_rfc3339(event.at),
         actor=ActorOut(id=event.actor.id, role=event.actor.role),
         kind=event.kind.value,
         changes=[ChangeOut(setting=c.setting, **{"from": c.from_value}, to=c.to_value) for c in event.changes],
@@ -50,6 +62,58 @@ def event_out(event: AuditEvent) -> EventOut:
 
 
 def history_page(page: EventPage) -> HistoryPage:
-    return HistoryPage(
-        events=[event_out(event) for event in page.events], next=encode_cursor(page.next_before_version)
+    return HistoryPage(events=[event_out(event) for event in page.events], next=encode_cursor(page.next_before_version))
+
+
+def _rfc3339(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def statement_out(statement: StatementOfReasons) -> StatementOfReasonsOut:
+    return StatementOfReasonsOut(
+        facts=statement.facts, ground=statement.ground, automated=statement.automated, redress=statement.redress
+    )
+
+
+def report_view(report: Report) -> ReportView:
+    decision = report.decision
+    return ReportView(
+        report_id=report.report_id,
+        status=report.status.value,
+        received_at=_rfc3339(report.received_at),
+        target=TargetOut(type=report.target.type, id=report.target.id),
+        claimed_account_id=report.claimed_owner_id,
+        reason=report.reason,
+        details=report.details,
+        evidence_ids=list(report.evidence_ids),
+        outcome=cast(Outcome, decision.outcome) if decision else None,
+        action=decision.action if decision else None,
+        statement_of_reasons=statement_out(decision.statement) if decision else None,
+        decided_at=_rfc3339(decision.decided_at) if decision else None,
+    )
+
+
+def queue_item_out(item: QueueItem) -> QueueItemOut:
+    return QueueItemOut(
+        target=QueueTarget(
+            type=item.target.type, id=item.target.id, claimed_account_ids=sorted(item.claimed_owner_ids)
+        ),
+        report_count=item.report_count,
+        reasons=sorted(item.reasons),
+        first_reported_at=_rfc3339(item.first_reported_at),
+        last_reported_at=_rfc3339(item.last_reported_at),
+        priority=cast(PriorityLabel, item.priority.label),
+        flags=sorted(flag.value for flag in item.flags),
+    )
+
+
+def decision_out(decision: Decision) -> DecisionOut:
+    return DecisionOut(
+        decision_id=decision.decision_id,
+        target=TargetOut(type=decision.target.type, id=decision.target.id),
+        outcome=cast(Outcome, decision.outcome),
+        action=decision.action,
+        statement_of_reasons=statement_out(decision.statement),
+        decided_at=_rfc3339(decision.decided_at),
+        report_count=decision.report_count,
     )

@@ -8,13 +8,13 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chalice import Response
+from chalice.app import Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.middleware import current_scope
 from chalicelib.api.problems import problem_from_error, problem_from_validation
 from chalicelib.api.schemas import ACCOUNT_ID_PATTERN
-from chalicelib.domain.errors import DomainError, NotFound, PreconditionFailed
+from chalicelib.domain.errors import DomainError, NotFound, PreconditionFailed, Problem, ValidationFailed
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
@@ -39,7 +39,7 @@ def problem_view(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def parse_body(model: type[ModelT], raw_body: bytes | None) -> ModelT:
+def parse_body(model: type[ModelT], raw_body: str | bytes | None) -> ModelT:
     return model.model_validate_json(raw_body or b"")
 
 
@@ -60,10 +60,34 @@ def if_match_version(header: str | None) -> int | None:
         return None
     match = _ETAG.match(header)
     if match is None:
-        raise PreconditionFailed("If-Match must be an ETag this service gave out, such as \"3\"")
+        raise PreconditionFailed('If-Match must be an ETag this service gave out, such as "3"')
     return int(match.group(1))
 
 
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     body = model.model_dump_json(by_alias=True)
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def page_limit(raw: str | None, default: int = 50) -> int:
+    """`?limit=`: a whole number from 1 to 100."""
+    if raw is None:
+        return default
+    if raw.isdigit() and 1 <= int(raw) <= 100:
+        return int(raw)
+    raise ValidationFailed(
+        "limit must be a whole number from 1 to 100",
+        (Problem(field="limit", code="invalid_value", message="must be a whole number from 1 to 100"),),
+    )
+
+
+def checked_path_id(value: str, pattern: re.Pattern[str], what: str) -> str:
+    """A malformed id in a path gets the same 404 as a missing one."""
+    if not pattern.match(value):
+        raise NotFound(f"no such {what}")
+    return value
+
+
+def query_params(request: Any) -> dict[str, str]:
+    """The query string as a plain dict (the last value of a repeated parameter wins)."""
+    return dict(request.query_params or {})

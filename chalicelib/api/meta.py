@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib.policy import policy_document
 

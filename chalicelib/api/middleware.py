@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.api.access import decide_access
 from chalicelib.api.problems import PROBLEM_JSON, problem
@@ -28,6 +28,13 @@ class RequestScope:
     caller: Caller | None
     outcome: str = "ok"
     metrics: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    @property
+    def signed_in(self) -> Caller:
+        """The caller of a route that needs one (the access check has already refused anonymous calls)."""
+        if self.caller is None:
+            raise RuntimeError("route reached without a caller")
+        return self.caller
 
 
 _scope: ContextVar[RequestScope | None] = ContextVar("request_scope", default=None)
@@ -65,7 +72,7 @@ def _guarded(event: Any, get_response: Callable[[Any], Response], scope: Request
     raw_body = event.raw_body or b""
     if len(raw_body) > get_config().max_body_bytes:
         return _refuse(scope, problem(413, "payload_too_large", "the body is larger than 16 KiB"))
-    decision = decide_access(event.method, scope.route, scope.caller, dict(event.uri_params or {}))
+    decision = decide_access(event.method, scope.route, scope.signed_in, dict(event.uri_params or {}))
     if not decision.allowed:
         detail = {
             401: "a valid bearer token is required",
@@ -93,9 +100,12 @@ def _as_problem_if_framework_error(response: Response, scope: RequestScope) -> R
         return response
     status = response.status_code
     if status == 405:
-        refused = problem(405, "method_not_allowed", "this method is not allowed here", headers={
-            "Allow": headers.get("allow", "")
-        })
+        refused = problem(
+            405,
+            "method_not_allowed",
+            "this method is not allowed here",
+            headers={"Allow": str(headers.get("allow", ""))},
+        )
     elif status == 415:
         refused = problem(415, "unsupported_media_type", "send the body as application/json")
     else:
@@ -121,9 +131,9 @@ def _record(method: str, scope: RequestScope, response: Response, seconds: float
         },
     )
     for name, dimensions in scope.metrics:
-        count(name, **dimensions)
+        count(name, dimensions)
     if status >= 500:
-        count("Errors", status=str(status))
+        count("Errors", {"status": str(status)})
 
 
 def _code_of(response: Response) -> str:

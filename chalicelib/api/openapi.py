@@ -52,11 +52,21 @@ def _path_param(name: str, description: str) -> dict[str, Any]:
 
 _ACCOUNT_ID = _path_param("account_id", "1-64 letters, digits, '-' or '_'")
 _AUTHED = (401, 405, 413, 503)
+_PAGING = (
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    {"name": "next", "in": "query", "schema": {"type": "string"}},
+)
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/v1/health", "getHealth", "Liveness", {200: ("OK", schemas.Health)}, (405,), secured=False),
     Operation(
-        "get", "/v1/policy", "getPolicy", "The policy in force", {200: ("The policy document", None)}, (405,), secured=False
+        "get",
+        "/v1/policy",
+        "getPolicy",
+        "The policy in force",
+        {200: ("The policy document", None)},
+        (405,),
+        secured=False,
     ),
     Operation(
         "get", "/v1/openapi.json", "getOpenApi", "This document", {200: ("OpenAPI 3.1", None)}, (405,), secured=False
@@ -102,17 +112,86 @@ OPERATIONS: tuple[Operation, ...] = (
         "Audit history, newest first (account holder or auditor)",
         {200: ("A page of events", schemas.HistoryPage)},
         (404, 422, *_AUTHED),
+        parameters=(_ACCOUNT_ID, *_PAGING),
+    ),
+    Operation(
+        "post",
+        "/v1/reports",
+        "fileReport",
+        "File an abuse report and get a receipt (any signed-in user)",
+        {
+            201: ("The receipt", schemas.ReportReceipt),
+            200: (
+                "The same report again (replayed key, or the same target and reason within 24 h)",
+                schemas.ReportReceipt,
+            ),
+        },
+        (400, 409, 415, 422, 429, *_AUTHED),
+        request=schemas.ReportRequest,
         parameters=(
-            _ACCOUNT_ID,
-            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-            {"name": "next", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+            },
         ),
+    ),
+    Operation(
+        "get",
+        "/v1/reports",
+        "listMyReports",
+        "The caller's own reports, newest first",
+        {200: ("A page of reports", schemas.ReportList)},
+        (422, *_AUTHED),
+        parameters=_PAGING,
+    ),
+    Operation(
+        "get",
+        "/v1/reports/{report_id}",
+        "getReport",
+        "One report, with the decision once made (its reporter or a moderator)",
+        {200: ("The report", schemas.ReportView)},
+        (404, *_AUTHED),
+        parameters=(_path_param("report_id", "The id from the receipt"),),
+    ),
+    Operation(
+        "get",
+        "/v1/moderation/queue",
+        "getModerationQueue",
+        "Open reports grouped by target, by priority then oldest first (moderators)",
+        {200: ("A page of queue items", schemas.QueuePage)},
+        (403, 422, *_AUTHED),
+        parameters=_PAGING,
+    ),
+    Operation(
+        "post",
+        "/v1/moderation/targets/{target_type}/{target_id}/decision",
+        "decideTarget",
+        "Decide every open report on a target, with a statement of reasons (moderators)",
+        {200: ("The recorded decision", schemas.DecisionOut)},
+        (400, 403, 404, 409, 415, 422, *_AUTHED),
+        request=schemas.DecisionRequestIn,
+        parameters=(
+            _path_param("target_type", "comment, video, account, message or live"),
+            _path_param("target_id", "1-128 letters, digits, '_', '.', ':' or '-'"),
+        ),
+    ),
+    Operation(
+        "post",
+        "/v1/moderation/reporters/{account_id}/mute",
+        "muteReporter",
+        "Mute a reporter: their new reports get low priority, except child safety and self-harm (moderators)",
+        {200: ("The mute", schemas.MuteOut)},
+        (400, 403, 404, 415, 422, *_AUTHED),
+        request=schemas.MuteRequest,
+        parameters=(_ACCOUNT_ID,),
     ),
 )
 
 
 def build_openapi(operations: tuple[Operation, ...] = OPERATIONS) -> dict[str, Any]:
-    models = {schemas.ProblemDetails}
+    models: set[type[BaseModel]] = {schemas.ProblemDetails}
     for operation in operations:
         models |= {model for _, model in operation.responses.values() if model is not None}
         if operation.request is not None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.domain import errors
 
@@ -39,6 +39,8 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.PreconditionFailed: 412,
     errors.Unavailable: 503,
+    errors.RateLimited: 429,
+    errors.BadRequest: 400,
 }
 
 
@@ -79,9 +81,7 @@ def problem_from_error(error: errors.DomainError) -> Response:
     retry_after = getattr(error, "retry_after_seconds", None)
     if retry_after is not None:
         headers = {"Retry-After": str(retry_after)}
-    items = [
-        {key: value for key, value in vars(item).items() if value is not None} for item in error.problems
-    ]
+    items = [{key: value for key, value in vars(item).items() if value is not None} for item in error.problems]
     return problem(status, error.code, error.detail, items, headers)
 
 

@@ -113,3 +113,137 @@ class ProblemDetails(ResponseModel):
     detail: str
     code: str
     errors: list[ProblemItem] | None = None
+
+
+# -- reports ---------------------------------------------------------------------------------------------------------
+CONTENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+ContentId = Annotated[str, Field(pattern=CONTENT_ID_PATTERN, min_length=1, max_length=128)]
+TargetType = Literal["comment", "video", "account", "message", "live"]
+ReportReason = Literal[
+    "bullying",
+    "harassment",
+    "hate",
+    "self_harm",
+    "child_safety",
+    "sexual_content",
+    "violence",
+    "spam",
+    "impersonation",
+    "other",
+]
+
+
+Outcome = Literal["action_taken", "no_violation"]
+PriorityLabel = Literal["urgent", "high", "normal", "low"]
+
+
+class ReportTarget(RequestModel):
+    type: TargetType
+    id: ContentId
+    account_id: AccountId | None = Field(
+        default=None, description="The owner of the content as the reporter believes it to be (a claim)."
+    )
+
+
+class ReportRequest(RequestModel):
+    target: ReportTarget
+    reason: ReportReason
+    details: Annotated[str, Field(max_length=1000)] | None = None
+    evidence_ids: Annotated[list[ContentId], Field(max_length=10)] | None = None
+    good_faith: Literal[True] = Field(
+        description="The reporter states the report is made in good faith (DSA 16(2)(d))."
+    )
+
+
+class ReportReceipt(ResponseModel):
+    report_id: str
+    status: Literal["received", "in_review", "decided"]
+    received_at: str
+
+
+class StatementOfReasonsIn(RequestModel):
+    facts: Annotated[str, Field(min_length=1, max_length=5000)]
+    ground: Annotated[str, Field(min_length=1, max_length=500, description="The law or rule applied")]
+    automated: bool
+    redress: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class StatementOfReasonsOut(ResponseModel):
+    facts: str
+    ground: str
+    automated: bool
+    redress: str
+
+
+class DecisionRequestIn(RequestModel):
+    outcome: Outcome
+    action: Literal["remove_content", "restrict_account", "warn"] | None
+    statement_of_reasons: StatementOfReasonsIn
+
+
+class TargetOut(ResponseModel):
+    type: str
+    id: str
+
+
+class ReportView(ResponseModel):
+    """A report as its reporter (or a moderator) sees it; never the moderator's identity."""
+
+    report_id: str
+    status: Literal["received", "in_review", "decided"]
+    received_at: str
+    target: TargetOut
+    claimed_account_id: str | None
+    reason: str
+    details: str | None
+    evidence_ids: list[str]
+    outcome: Outcome | None = None
+    action: str | None = None
+    statement_of_reasons: StatementOfReasonsOut | None = None
+    decided_at: str | None = None
+
+
+class ReportList(ResponseModel):
+    reports: list[ReportView]
+    next: str | None
+
+
+class QueueTarget(ResponseModel):
+    type: str
+    id: str
+    claimed_account_ids: list[str] = Field(description="Owners as claimed by reporters; unverified.")
+
+
+class QueueItemOut(ResponseModel):
+    target: QueueTarget
+    report_count: int
+    reasons: list[str]
+    first_reported_at: str
+    last_reported_at: str
+    priority: PriorityLabel
+    flags: list[str]
+
+
+class QueuePage(ResponseModel):
+    items: list[QueueItemOut]
+    next: str | None
+
+
+class DecisionOut(ResponseModel):
+    decision_id: str
+    target: TargetOut
+    outcome: Outcome
+    action: str | None
+    statement_of_reasons: StatementOfReasonsOut
+    decided_at: str
+    report_count: int
+
+
+class MuteRequest(RequestModel):
+    hours: Annotated[int, Field(ge=1, description="From 1 to the policy's reports.mute_max_hours (720).")]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class MuteOut(ResponseModel):
+    account_id: str
+    muted_until: str

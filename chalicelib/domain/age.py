@@ -58,9 +58,7 @@ def assess_age(policy: Policy, birth_date: date, country: str, today: date) -> A
     if age < policy.age.minimum_age.for_country(country):
         raise BelowMinimumAge("this person is below the minimum age for an account in this country")
     band = next(
-        band
-        for band in policy.age.bands
-        if band.min_age <= age and (band.max_age is None or age <= band.max_age)
+        band for band in policy.age.bands if band.min_age <= age and (band.max_age is None or age <= band.max_age)
     )
     band_ends_on = None if band.max_age is None else date_of_age(birth_date, band.max_age + 1)
     consent_age = policy.age.consent_age.for_country(country)

@@ -76,3 +76,33 @@ class Unavailable(DomainError):
     """Storage is throttled or unreachable; the client may retry."""
 
     code = "unavailable"
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class BadRequest(DomainError):
+    """A request the service cannot act on at all (a missing required header)."""
+
+    code = "bad_request"
+
+    def __init__(self, detail: str, code: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    code = "idempotency_key_reused"
+
+
+class RequestInProgress(Conflict):
+    code = "request_in_progress"
+
+
+class NoOpenReports(Conflict):
+    code = "no_open_reports"

@@ -96,12 +96,33 @@ class AgeRules(_Frozen):
         return self
 
 
+class ReportRules(_Frozen):
+    reasons: tuple[str, ...] = Field(min_length=1)
+    target_types: tuple[str, ...] = Field(min_length=1)
+    urgent_reasons: frozenset[str]
+    high_when_reporter_is_minor: frozenset[str]
+    rate_limit_per_hour: int = Field(gt=0)
+    duplicate_window_hours: int = Field(gt=0)
+    retention_days_after_decision: int = Field(gt=0)
+    unfounded_flag_threshold: int = Field(gt=0)
+    unfounded_window_days: int = Field(gt=0)
+    mute_max_hours: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _reason_lists_name_reasons(self) -> ReportRules:
+        unknown = (self.urgent_reasons | self.high_when_reporter_is_minor) - set(self.reasons)
+        if unknown:
+            raise ValueError(f"unknown report reasons: {sorted(unknown)}")
+        return self
+
+
 class Policy(_Frozen):
     version: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
     title: str
     notes: tuple[str, ...]
     age: AgeRules
     settings: dict[str, SettingRule]
+    reports: ReportRules
     countries: frozenset[str]
 
     @model_validator(mode="after")
@@ -117,6 +138,11 @@ class Policy(_Frozen):
 
     def band(self, name: str) -> AgeBand:
         return next(band for band in self.age.bands if band.name == name)
+
+    def is_minor_band(self, name: str) -> bool:
+        """True for every band that ends before adulthood (18)."""
+        band = self.band(name)
+        return band.max_age is not None and band.max_age < 18
 
 
 def _policy_text() -> str:

@@ -101,6 +101,8 @@ def from_attr(attr: Mapping[str, Any]) -> Any:
         return {key: from_attr(item) for key, item in raw.items()}
     if kind == "L":
         return [from_attr(item) for item in raw]
+    if kind == "SS":
+        return sorted(raw)
     raise TypeError(f"unexpected attribute type {kind}")
 
 

@@ -1,0 +1,109 @@
+"""Moderation: the prioritised queue, decisions with a statement of reasons (DSA Art. 17), and muting reporters."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chalicelib import bootstrap
+from chalicelib.domain.errors import NoOpenReports, NotFound, Problem, Unavailable, ValidationFailed
+from chalicelib.domain.reports import Decision, QueueItem, StatementOfReasons, Target
+from chalicelib.identity import Caller
+from chalicelib.observability import logger
+from chalicelib.store.reports_store import InvalidCursor, Mute
+from chalicelib.store.settings_store import VersionConflict
+
+NO_VIOLATION = "no_violation"
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    outcome: str
+    action: str | None
+    statement: StatementOfReasons
+
+
+def moderation_queue(limit: int, cursor: str | None) -> tuple[list[QueueItem], str | None]:
+    try:
+        return bootstrap.reports_store().queue_page(limit, cursor)
+    except InvalidCursor:
+        raise ValidationFailed(
+            "next is not a cursor this service gave out",
+            (Problem(field="next", code="invalid_value", message="use the `next` value of a previous page"),),
+        ) from None
+
+
+def checked_target(target_type: str, target_id: str) -> Target:
+    if target_type not in bootstrap.policy().reports.target_types:
+        raise NotFound("no such target")
+    return Target(target_type, target_id)
+
+
+def decide(target: Target, request: DecisionRequest, moderator: Caller) -> Decision:
+    """Decides every open report on the target at once; each reporter then sees the outcome."""
+    _check_action(request)
+    store = bootstrap.reports_store()
+    open_round, report_count = store.open_round(target)
+    if open_round is None:
+        raise NoOpenReports("this target has no open reports")
+    now = bootstrap.clock()()
+    decision = Decision(
+        decision_id=str(uuid.uuid4()),
+        target=target,
+        round_id=open_round.round_id,
+        outcome=request.outcome,
+        action=request.action,
+        statement=request.statement,
+        moderator_id=moderator.sub,
+        decided_at=now,
+        report_count=report_count,
+    )
+    try:
+        store.record_decision(decision)
+    except VersionConflict:
+        raise NoOpenReports("this target's reports were decided a moment ago") from None
+    _close_reports(decision, now)
+    return decision
+
+
+def _check_action(request: DecisionRequest) -> None:
+    if (request.outcome == NO_VIOLATION) != (request.action is None):
+        raise ValidationFailed(
+            "an action goes with action_taken, and only with it",
+            (Problem(field="action", code="invalid_value", message="null for no_violation, required otherwise"),),
+        )
+
+
+def _close_reports(decision: Decision, now: datetime) -> None:
+    """Marks each report decided (with its retention) and counts unfounded ones per reporter.
+
+    The decision record is already the truth: if this step fails, reports still read as decided through it, so a
+    failure here is logged rather than reported to the moderator as a failed decision.
+    """
+    rules = bootstrap.policy().reports
+    store = bootstrap.reports_store()
+    try:
+        reports = store.reports_in_round(decision.target, decision.round_id)
+        store.mark_decided(reports, decision, now + timedelta(days=rules.retention_days_after_decision))
+        if decision.outcome == NO_VIOLATION:
+            store.record_unfounded(
+                [report.reporter_id for report in reports],
+                now,
+                keep_since=now - timedelta(days=rules.unfounded_window_days),
+            )
+    except Unavailable:
+        logger().warning("reports not yet marked decided", extra={"decision_id": decision.decision_id})
+
+
+def mute_reporter(account_id: str, hours: int, reason: str, moderator: Caller) -> Mute:
+    limit = bootstrap.policy().reports.mute_max_hours
+    if not 1 <= hours <= limit:
+        raise ValidationFailed(
+            f"hours must be from 1 to {limit}",
+            (Problem(field="hours", code="invalid_value", message=f"must be from 1 to {limit}"),),
+        )
+    now = bootstrap.clock()()
+    mute = Mute(muted_until=now + timedelta(hours=hours), reason=reason, moderator_id=moderator.sub, muted_at=now)
+    bootstrap.reports_store().set_mute(account_id, mute)
+    return mute

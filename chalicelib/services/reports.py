@@ -1,0 +1,149 @@
+"""Filing abuse reports with a receipt, and a reporter's view of their own reports (DSA Art. 16 notices).
+
+A receipt never says anything about the reported account, so reporting cannot be used to probe accounts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib import bootstrap
+from chalicelib.domain.errors import (
+    Conflict,
+    IdempotencyKeyReused,
+    NotFound,
+    Problem,
+    RateLimited,
+    RequestInProgress,
+    Unavailable,
+    ValidationFailed,
+)
+from chalicelib.domain.reports import Report, ReportContext, Target, count_recent, report_flags, report_priority
+from chalicelib.identity import MODERATOR, Caller
+from chalicelib.store.reports_store import InvalidCursor
+from chalicelib.store.settings_store import VersionConflict
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Receipt:
+    status_code: int
+    report_id: str
+    status: str
+    received_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status_code": self.status_code,
+            "body": {"report_id": self.report_id, "status": self.status, "received_at": self.received_at},
+        }
+
+
+def file_report(reporter: Caller, idempotency_key: str, body: dict[str, Any], lambda_context: Any = None) -> Receipt:
+    """Files a report once per (reporter, Idempotency-Key); a replay returns the original receipt."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
+    submitter = bootstrap.report_submitter()
+    if lambda_context is not None:  # lets an interrupted attempt's "in progress" record expire with the invocation
+        submitter.idempotency_config.register_lambda_context(lambda_context)  # type: ignore[attr-defined]
+    try:
+        stored = submitter(submission={"reporter_id": reporter.sub, "idempotency_key": idempotency_key, "body": body})
+    except IdempotencyValidationError:
+        raise IdempotencyKeyReused("this Idempotency-Key was already used with a different body") from None
+    except IdempotencyAlreadyInProgressError:
+        raise RequestInProgress("a request with this Idempotency-Key is still being processed; retry") from None
+    except IdempotencyPersistenceLayerError as error:
+        raise Unavailable("storage is busy or unavailable; try again shortly") from error
+    return Receipt(status_code=int(stored["status_code"]), **stored["body"])
+
+
+def submit_report(submission: dict[str, Any]) -> dict[str, Any]:
+    """The report itself (run once per idempotency key): dedupe, rate limit, priority, one atomic write."""
+    reporter_id: str = submission["reporter_id"]
+    body: dict[str, Any] = submission["body"]
+    rules = bootstrap.policy().reports
+    now = bootstrap.clock()()
+    target = Target(body["target"]["type"], body["target"]["id"])
+    claimed_owner = body["target"].get("account_id") or (target.id if target.type == "account" else None)
+    store = bootstrap.reports_store()
+    for _ in range(MAX_ATTEMPTS):
+        state = store.submission_state(reporter_id, target, body["reason"])
+        if state.duplicate_of and state.duplicate_until and state.duplicate_until > now:
+            existing = store.get_report(state.duplicate_of)
+            if existing is not None:  # the same report again within the window: no new report, not counted
+                return Receipt(200, existing.report_id, existing.status.value, _rfc3339(existing.received_at)).as_dict()
+        retry_after = state.rate.retry_after_seconds(now, rules.rate_limit_per_hour)
+        if retry_after is not None:
+            raise RateLimited(f"at most {rules.rate_limit_per_hour} reports an hour; try again later", retry_after)
+        report = _new_report(reporter_id, body, target, claimed_owner, state, now)
+        try:
+            store.record_report(
+                report,
+                state,
+                state.rate.with_report(now, rules.rate_limit_per_hour),
+                now + timedelta(hours=rules.duplicate_window_hours),
+                now,
+            )
+        except VersionConflict:
+            continue  # another report by this reporter or on this target landed first: re-read and retry
+        return Receipt(201, report.report_id, report.status.value, _rfc3339(report.received_at)).as_dict()
+    raise Conflict("too many reports arrived at once; retry")
+
+
+def _new_report(
+    reporter_id: str, body: dict[str, Any], target: Target, claimed_owner: str | None, state: Any, now: datetime
+) -> Report:
+    policy = bootstrap.policy()
+    bands = bootstrap.settings_store().age_bands([reporter_id, *([claimed_owner] if claimed_owner else [])])
+    context = ReportContext(
+        reason=body["reason"],
+        reporter_is_minor=reporter_id in bands and policy.is_minor_band(bands[reporter_id]),
+        claimed_owner_is_minor=claimed_owner in bands and policy.is_minor_band(bands[claimed_owner or ""]),
+        reporter_muted=state.mute is not None and state.mute.muted_until > now,
+        reporter_unfounded_recently=count_recent(
+            state.unfounded_at, now, timedelta(days=policy.reports.unfounded_window_days)
+        ),
+    )
+    return Report(
+        report_id=str(uuid.uuid4()),
+        reporter_id=reporter_id,
+        target=target,
+        claimed_owner_id=claimed_owner,
+        reason=body["reason"],
+        details=body.get("details"),
+        evidence_ids=tuple(body.get("evidence_ids") or ()),
+        received_at=now,
+        priority=report_priority(policy.reports, context),
+        flags=report_flags(policy.reports, context),
+        round_id=state.open_round.round_id if state.open_round else str(uuid.uuid4()),
+    )
+
+
+def read_report(report_id: str, caller: Caller) -> Report:
+    """The reporter or a moderator; anyone else gets the same 404 as a missing report."""
+    report = bootstrap.reports_store().get_report(report_id)
+    if report is None or (report.reporter_id != caller.sub and MODERATOR not in caller.groups):
+        raise NotFound("no such report")
+    return report
+
+
+def my_reports(caller: Caller, limit: int, cursor: str | None) -> tuple[list[Report], str | None]:
+    try:
+        return bootstrap.reports_store().reports_by(caller.sub, limit, cursor)
+    except InvalidCursor:
+        raise ValidationFailed(
+            "next is not a cursor this service gave out",
+            (Problem(field="next", code="invalid_value", message="use the `next` value of a previous page"),),
+        ) from None
+
+
+def _rfc3339(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
