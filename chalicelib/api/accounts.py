@@ -18,7 +18,7 @@ from chalicelib.api.http import (
     query_params,
 )
 from chalicelib.api.middleware import current_scope
-from chalicelib.api.schemas import SettingsPatch, SignUpRequest, SignUpResponse
+from chalicelib.api.schemas import SettingsPatch, SignUpRequest
 from chalicelib.services.change_settings import change_settings
 from chalicelib.services.history import read_history
 from chalicelib.services.settings_screen import read_account
@@ -33,10 +33,10 @@ def create_account() -> Response:
     body = parse_body(SignUpRequest, accounts.current_request.raw_body)
     scope = current_scope()
     result = sign_up(SignUp(body.account_id, body.birth_date, body.country), scope.signed_in, scope.request_id)
-    document = settings_document(result.account, bootstrap.policy())
-    response = SignUpResponse.model_construct(
-        **dict(document), requires_parental_consent=result.requires_parental_consent
-    )
+    response = {
+        **settings_document(result.account, bootstrap.policy()),
+        "requires_parental_consent": result.requires_parental_consent,
+    }
     if result.created:
         scope.metrics.append(("SignUps", {"age_band": result.account.age_band}))
     return json_response(response, 201 if result.created else 200, {"ETag": etag(result.account.version)})

@@ -64,8 +64,13 @@ def if_match_version(header: str | None) -> int | None:
     return int(match.group(1))
 
 
-def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = model.model_dump_json(by_alias=True)
+def json_response(
+    document: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    if isinstance(document, BaseModel):
+        body = document.model_dump_json(by_alias=True)
+    else:
+        body = json.dumps(document, separators=(",", ":"))
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
 
 

@@ -13,12 +13,12 @@ SettingValueJson = str | bool | int | None
 
 
 class RequestModel(BaseModel):
-    # Strict: no coercion of types, and no field the client should not set.
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # Strict: no coercion of types, and no field the client should not set. Built on first use (cold start).
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 # -- requests --------------------------------------------------------------------------------------------------------

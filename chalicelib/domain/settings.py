@@ -46,16 +46,30 @@ def option_status(rule: SettingRule, band: str, current: SettingValue, candidate
     return OptionStatus.LOCKED
 
 
+def setting_view(rule: SettingRule, band: str, current: SettingValue) -> SettingView:
+    return SettingView(
+        value=current,
+        default=rule.bands[band].default,
+        options=tuple(OptionView(option, option_status(rule, band, current, option)) for option in rule.options),
+    )
+
+
 def settings_screen(policy: Policy, band: str, values: Mapping[str, SettingValue]) -> dict[str, SettingView]:
-    """Every catalogue setting with its value, its band default and the status of each option."""
+    """Every catalogue setting with its value, its band default and the status of each option.
+
+    A view depends only on (setting, band, current value), so each is computed once per process and reused.
+    """
     screen: dict[str, SettingView] = {}
     for name, rule in policy.settings.items():
         current = values.get(name, rule.bands[band].default)
-        screen[name] = SettingView(
-            value=current,
-            default=rule.bands[band].default,
-            options=tuple(OptionView(option, option_status(rule, band, current, option)) for option in rule.options),
-        )
+        key = (band, type(current).__name__, current)
+        try:
+            view = rule.views[key]
+        except KeyError:
+            view = rule.views.setdefault(key, setting_view(rule, band, current))
+        except TypeError:  # an unhashable stored value: never cached
+            view = setting_view(rule, band, current)
+        screen[name] = view
     return screen
 
 

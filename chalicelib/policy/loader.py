@@ -7,7 +7,7 @@ a missing setting, or overlapping age bands are errors at load time, not surpris
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -36,12 +36,22 @@ class SettingRule(_Frozen):
     options: tuple[SettingValue, ...] = Field(min_length=1)
     bands: dict[str, BandLimits]
 
-    def rank(self, value: SettingValue) -> int | None:
+    @cached_property
+    def views(self) -> dict[tuple[str, str, SettingValue], Any]:
+        """A per-process cache of settings-screen entries, filled by `chalicelib.domain.settings`."""
+        return {}
+
+    @cached_property
+    def _ranks(self) -> dict[tuple[str, SettingValue], int]:
+        # Keyed by type too, so `true` never matches `1` (JSON equality, not Python's).
+        return {(type(option).__name__, option): position for position, option in enumerate(self.options)}
+
+    def rank(self, value: object) -> int | None:
         """Position in the options list (0 is the strictest), or None when the value is not an option."""
-        for position, option in enumerate(self.options):
-            if same_value(option, value):
-                return position
-        return None
+        try:
+            return self._ranks.get((type(value).__name__, value))  # type: ignore[arg-type]
+        except TypeError:  # unhashable JSON (a list or an object) is never an option
+            return None
 
     def rank_of(self, value: SettingValue) -> int:
         rank = self.rank(value)

@@ -1,0 +1,1 @@
+"""Benchmark scripts: they print figures and never assert on timing (`make bench`)."""
