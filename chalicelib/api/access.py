@@ -45,9 +45,15 @@ def is_public(method: str, route: str) -> bool:
     return ANYONE in ACCESS.get((method, route), frozenset())
 
 
+def methods_of(route: str) -> list[str]:
+    return sorted(method for method, path in ACCESS if path == route)
+
+
 def decide_access(method: str, route: str, caller: Caller | None, path_params: dict[str, str]) -> AccessDecision:
     allowed = ACCESS.get((method, route))
     if allowed is None:
+        if methods_of(route):  # a known route, another method: says nothing about any account
+            return AccessDecision(False, 405, "method_not_allowed")
         return AccessDecision(False, 403, "forbidden")
     if ANYONE in allowed:
         return AccessDecision(True)

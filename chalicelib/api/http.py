@@ -78,7 +78,7 @@ def page_limit(raw: str | None, default: int = 50) -> int:
     """`?limit=`: a whole number from 1 to 100."""
     if raw is None:
         return default
-    if raw.isdigit() and 1 <= int(raw) <= 100:
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 100:
         return int(raw)
     raise ValidationFailed(
         "limit must be a whole number from 1 to 100",

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.api.access import decide_access
+from chalicelib.api.access import decide_access, methods_of
 from chalicelib.api.problems import PROBLEM_JSON, problem
 from chalicelib.config import get_config
 from chalicelib.identity import Caller, caller_from_context
@@ -72,20 +72,28 @@ def _guarded(event: Any, get_response: Callable[[Any], Response], scope: Request
     raw_body = event.raw_body or b""
     if len(raw_body) > get_config().max_body_bytes:
         return _refuse(scope, problem(413, "payload_too_large", "the body is larger than 16 KiB"))
-    decision = decide_access(event.method, scope.route, scope.signed_in, dict(event.uri_params or {}))
+    decision = decide_access(event.method, scope.route, scope.caller, dict(event.uri_params or {}))
     if not decision.allowed:
-        detail = {
-            401: "a valid bearer token is required",
-            403: "you may not do this",
-            404: "no such resource",
-        }[decision.status]
-        return _refuse(scope, problem(decision.status, decision.code, detail))
+        return _refuse(scope, _access_refusal(decision.status, decision.code, scope.route))
     try:
         response = get_response(event)
     except Exception:  # a bug: log it with the request id, answer a plain problem, never a stack trace
         logger().exception("unhandled error", extra={"request_id": scope.request_id, "route": scope.route})
         return _refuse(scope, problem(500, "internal_error", "something went wrong on our side"))
     return _as_problem_if_framework_error(response, scope)
+
+
+_REFUSAL_DETAIL = {
+    401: "a valid bearer token is required",
+    403: "you may not do this",
+    404: "no such account",
+    405: "this method is not allowed here",
+}
+
+
+def _access_refusal(status: int, code: str, route: str) -> Response:
+    headers = {"Allow": ", ".join(methods_of(route))} if status == 405 else None
+    return problem(status, code, _REFUSAL_DETAIL[status], headers=headers)
 
 
 def _refuse(scope: RequestScope, response: Response) -> Response:

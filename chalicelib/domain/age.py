@@ -44,7 +44,7 @@ def assess_age(policy: Policy, birth_date: date, country: str, today: date) -> A
             (Problem(field="birth_date", code="invalid_value", message="must not be in the future"),),
         )
     age = age_on(birth_date, today)
-    if age > policy.age.max_age_years:
+    if birth_date < birthday_in(today.year - policy.age.max_age_years, today):
         raise ValidationFailed(
             "birth_date is too far in the past",
             (

@@ -21,7 +21,15 @@ from chalicelib.domain.errors import (
     Unavailable,
     ValidationFailed,
 )
-from chalicelib.domain.reports import Report, ReportContext, Target, count_recent, report_flags, report_priority
+from chalicelib.domain.reports import (
+    Report,
+    ReportContext,
+    ReportStatus,
+    Target,
+    count_recent,
+    report_flags,
+    report_priority,
+)
 from chalicelib.identity import MODERATOR, Caller
 from chalicelib.store.reports_store import InvalidCursor
 from chalicelib.store.settings_store import VersionConflict
@@ -72,18 +80,19 @@ def submit_report(submission: dict[str, Any]) -> dict[str, Any]:
     rules = bootstrap.policy().reports
     now = bootstrap.clock()()
     target = Target(body["target"]["type"], body["target"]["id"])
-    claimed_owner = body["target"].get("account_id") or (target.id if target.type == "account" else None)
     store = bootstrap.reports_store()
     for _ in range(MAX_ATTEMPTS):
         state = store.submission_state(reporter_id, target, body["reason"])
         if state.duplicate_of and state.duplicate_until and state.duplicate_until > now:
             existing = store.get_report(state.duplicate_of)
-            if existing is not None:  # the same report again within the window: no new report, not counted
+            # The same report again within the window: no new report, not counted. Once the first one is decided, a
+            # new report is new abuse and opens a new queue item.
+            if existing is not None and existing.status is not ReportStatus.DECIDED:
                 return Receipt(200, existing.report_id, existing.status.value, _rfc3339(existing.received_at)).as_dict()
         retry_after = state.rate.retry_after_seconds(now, rules.rate_limit_per_hour)
         if retry_after is not None:
             raise RateLimited(f"at most {rules.rate_limit_per_hour} reports an hour; try again later", retry_after)
-        report = _new_report(reporter_id, body, target, claimed_owner, state, now)
+        report = _new_report(reporter_id, body, target, state, now)
         try:
             store.record_report(
                 report,
@@ -98,15 +107,17 @@ def submit_report(submission: dict[str, Any]) -> dict[str, Any]:
     raise Conflict("too many reports arrived at once; retry")
 
 
-def _new_report(
-    reporter_id: str, body: dict[str, Any], target: Target, claimed_owner: str | None, state: Any, now: datetime
-) -> Report:
+def _new_report(reporter_id: str, body: dict[str, Any], target: Target, state: Any, now: datetime) -> Report:
     policy = bootstrap.policy()
-    bands = bootstrap.settings_store().age_bands([reporter_id, *([claimed_owner] if claimed_owner else [])])
+    claimed_owner: str | None = body["target"].get("account_id")
+    # Who may own the target: the reporter's claim, and for an account report the account itself. A claim may raise
+    # a priority but never lower one, so the target counts as a minor's when any candidate is a minor.
+    owners = {owner for owner in (claimed_owner, target.id if target.type == "account" else None) if owner}
+    bands = bootstrap.settings_store().age_bands([reporter_id, *owners])
     context = ReportContext(
         reason=body["reason"],
         reporter_is_minor=reporter_id in bands and policy.is_minor_band(bands[reporter_id]),
-        claimed_owner_is_minor=claimed_owner in bands and policy.is_minor_band(bands[claimed_owner or ""]),
+        claimed_owner_is_minor=any(owner in bands and policy.is_minor_band(bands[owner]) for owner in owners),
         reporter_muted=state.mute is not None and state.mute.muted_until > now,
         reporter_unfounded_recently=count_recent(
             state.unfounded_at, now, timedelta(days=policy.reports.unfounded_window_days)
@@ -116,7 +127,7 @@ def _new_report(
         report_id=str(uuid.uuid4()),
         reporter_id=reporter_id,
         target=target,
-        claimed_owner_id=claimed_owner,
+        claimed_owner_id=claimed_owner or (target.id if target.type == "account" else None),
         reason=body["reason"],
         details=body.get("details"),
         evidence_ids=tuple(body.get("evidence_ids") or ()),

@@ -177,9 +177,10 @@ class ReportsStore:
                         }
                     ),
                 },
-                "attribute_not_exists(pk) OR #until <= :now",
+                # a guard may be replaced once it lapsed, or when its report was decided (the service checked)
+                "attribute_not_exists(pk) OR #until <= :now OR report_id = :previous",
                 names={"#until": "until"},
-                values={":now": to_attr(now.isoformat())},
+                values={":now": to_attr(now.isoformat()), ":previous": to_attr(state.duplicate_of or "")},
             ),
             self._put(
                 {
@@ -417,15 +418,31 @@ class ReportsStore:
     def record_unfounded(self, reporter_ids: Iterable[str], at: datetime, keep_since: datetime) -> None:
         """Appends a `no_violation` outcome to each reporter's recent list, dropping entries older than the window."""
         for reporter_id in sorted(set(reporter_ids)):
-            key = _key(_reporter_pk(reporter_id), "UNFOUNDED")
+            self._append_unfounded(_key(_reporter_pk(reporter_id), "UNFOUNDED"), at, keep_since)
+
+    def _append_unfounded(self, key: dict[str, Any], at: datetime, keep_since: datetime) -> None:
+        from botocore.exceptions import ClientError
+
+        for _ in range(5):  # optimistic: two decisions at once for one reporter must not drop an outcome
             with translated_errors():
                 response = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
-            previous = from_item(response.get("Item", {})).get("decided_at", [])
-            recent = [stamp for stamp in previous if datetime.fromisoformat(stamp) > keep_since]
-            with translated_errors():
-                self.client.put_item(
-                    TableName=self._table, Item={**key, **to_item({"decided_at": [*recent, at.isoformat()]})}
-                )
+            stored = from_item(response.get("Item", {}))
+            revision = int(stored.get("revision", 0))
+            recent = [stamp for stamp in stored.get("decided_at", []) if datetime.fromisoformat(stamp) > keep_since]
+            item = {**key, **to_item({"decided_at": [*recent, at.isoformat()], "revision": revision + 1})}
+            try:
+                with translated_errors():
+                    self.client.put_item(
+                        TableName=self._table,
+                        Item=item,
+                        ConditionExpression="attribute_not_exists(pk) OR revision = :revision",
+                        ExpressionAttributeValues={":revision": to_attr(revision)},
+                    )
+                return
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+        raise Unavailable("storage is busy; try again shortly")
 
     # -- mutes -------------------------------------------------------------------------------------------------------
     def set_mute(self, reporter_id: str, mute: Mute) -> None:
