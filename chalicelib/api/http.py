@@ -18,7 +18,7 @@ from chalicelib.domain.errors import DomainError, NotFound, PreconditionFailed, 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+_STRONG_ETAG = re.compile(r'(?:^|,)\s*"(\d{1,18})"\s*(?=,|$)')
 
 
 def problem_view(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -54,14 +54,15 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match_version(header: str | None) -> int | None:
-    """The version an If-Match header names; `*` means any. A header that names no version can never match."""
+def if_match_version(header: str | None) -> frozenset[int] | None:
+    """The versions an If-Match header names (RFC 9110: strong comparison, so weak tags never match); `*` or no
+    header means any. A header that names no version this service could have given out can never match: 412."""
     if header is None or header.strip() == "*":
         return None
-    match = _ETAG.match(header)
-    if match is None:
-        raise PreconditionFailed('If-Match must be an ETag this service gave out, such as "3"')
-    return int(match.group(1))
+    versions = frozenset(int(tag) for tag in _STRONG_ETAG.findall(header))
+    if not versions:
+        raise PreconditionFailed('If-Match must name an ETag this service gave out, such as "3"')
+    return versions
 
 
 def json_response(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 from chalicelib import bootstrap
@@ -26,10 +26,11 @@ def change_settings(
     account_id: str,
     requested: Mapping[str, SettingValue],
     caller: Caller,
-    expected_version: int | None,
+    expected_version: int | Collection[int] | None,
     request_id: str,
 ) -> Account:
     """Applies `requested` if every value is allowed; `expected_version` is the client's If-Match, if any."""
+    expected = {expected_version} if isinstance(expected_version, int) else expected_version
     store = bootstrap.settings_store()
     policy = bootstrap.policy()
     for _ in range(MAX_ATTEMPTS):
@@ -38,7 +39,7 @@ def change_settings(
             raise NotFound("no such account")
         if account.restricted:
             raise AccountRestricted("this account's settings cannot be changed until its age is confirmed")
-        if expected_version is not None and expected_version != account.version:
+        if expected is not None and account.version not in expected:
             raise PreconditionFailed("the settings changed since you read them; read them again")
         changes = decide_changes(policy, account.age_band, account.settings, requested)
         if not changes:
@@ -65,7 +66,7 @@ def change_settings(
         try:
             store.apply_change(updated, account.version, event)
         except VersionConflict:
-            if expected_version is not None:
+            if expected is not None:
                 raise PreconditionFailed("the settings changed since you read them; read them again") from None
             continue
         return updated

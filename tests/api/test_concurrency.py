@@ -1,0 +1,191 @@
+"""Two changes from the same version never lose one of them: the write is conditional on the version read.
+
+With If-Match the loser gets 412 at once; without it the service re-reads, re-checks and retries. Races are made
+real by letting another change land between a request's read and its write.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib import bootstrap
+from chalicelib.domain.errors import PreconditionFailed
+from chalicelib.identity import Caller
+from chalicelib.services.change_settings import change_settings
+from chalicelib.store.settings_store import VersionConflict
+from tests.api.helpers import (
+    BORN_16_17,
+    OWNER,
+    all_events,
+    assert_history_matches_state,
+    assert_problem,
+    get_settings,
+    patch_settings,
+    sign_up,
+    values_of,
+)
+from tests.conftest import Api, body
+
+HOLDER = Caller(sub=OWNER, groups=frozenset())
+
+
+class StoreWithRivals:
+    """The real store, except that before the first `rivals` writes another change lands first."""
+
+    def __init__(self, real: Any, rival_change: Callable[[], None], rivals: int = 1) -> None:
+        self.real = real
+        self.rival_change = rival_change
+        self.rivals_left = rivals
+        self.attempts = 0
+        self.conflicts = 0
+        self._in_rival = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def apply_change(self, account: Any, read_version: int, event: Any) -> None:
+        if self._in_rival:
+            return self.real.apply_change(account, read_version, event)
+        self.attempts += 1
+        if self.rivals_left > 0:
+            self.rivals_left -= 1
+            self._in_rival = True
+            try:
+                self.rival_change()
+            finally:
+                self._in_rival = False
+        try:
+            return self.real.apply_change(account, read_version, event)
+        except VersionConflict:
+            self.conflicts += 1
+            raise
+
+
+def rival(settings: dict[str, Any]) -> Callable[[], None]:
+    """Another request by the holder, made through the same service."""
+    return lambda: change_settings(OWNER, settings, HOLDER, None, "rival-request")
+
+
+def test_two_changes_from_version_1_with_if_match_one_wins_and_the_other_is_412(api: Api) -> None:
+    # Given a 17-year-old's account at version 1, read by two devices
+    sign_up(api, birth_date=BORN_16_17)
+    # When both send a change with If-Match "1"
+    first = patch_settings(api, {"comments": "everyone"}, if_match='"1"')
+    second = patch_settings(api, {"comments": "no_one"}, if_match='"1"')
+    # Then exactly one succeeds and the other gets 412
+    assert sorted([first.status_code, second.status_code]) == [200, 412]
+    assert_problem(second, 412, "precondition_failed")
+    # And the state is the winner's, and the history matches it
+    assert values_of(body(get_settings(api)))["comments"] == "everyone"
+    assert len(assert_history_matches_state(api)) == 2
+
+
+def test_two_racing_changes_from_the_same_read_cannot_both_be_written(api: Api) -> None:
+    # Given a 17-year-old's account at version 1
+    sign_up(api, birth_date=BORN_16_17)
+    real = bootstrap.settings_store()
+    both_have_read = threading.Barrier(2, timeout=10)
+    one_writer = threading.Lock()
+
+    class StoreThatWaitsForBothReads:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def apply_change(self, account: Any, read_version: int, event: Any) -> None:
+            both_have_read.wait()  # both requests have read version 1 and passed the If-Match check
+            with one_writer:
+                real.apply_change(account, read_version, event)
+
+    bootstrap.override(settings_store=StoreThatWaitsForBothReads())
+    outcomes: dict[str, str] = {}
+
+    def change(name: str, settings: dict[str, Any]) -> None:
+        try:
+            change_settings(OWNER, settings, HOLDER, 1, f"request-{name}")
+            outcomes[name] = "applied"
+        except PreconditionFailed:
+            outcomes[name] = "precondition_failed"
+
+    # When two changes with If-Match "1" run at the same time
+    threads = [
+        threading.Thread(target=change, args=("a", {"comments": "everyone"})),
+        threading.Thread(target=change, args=("b", {"downloads": True})),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    bootstrap.override(settings_store=real)
+    # Then exactly one is applied and the other is refused as stale
+    assert sorted(outcomes.values()) == ["applied", "precondition_failed"]
+    # And the history holds exactly the winner's change, matching the state
+    events = assert_history_matches_state(api)
+    assert len(events) == 2
+    assert events[0]["request_id"] == f"request-{next(k for k, v in outcomes.items() if v == 'applied')}"
+
+
+def test_a_change_without_if_match_that_loses_a_race_is_re_read_re_checked_and_retried(api: Api) -> None:
+    # Given a 17-year-old's account (comments: friends), and another change to comments landing first
+    sign_up(api, birth_date=BORN_16_17)
+    store = StoreWithRivals(bootstrap.settings_store(), rival({"comments": "everyone"}))
+    bootstrap.override(settings_store=store)
+    # When the holder closes comments without If-Match
+    response = patch_settings(api, {"comments": "no_one"})
+    # Then the first write lost on the version, and the retry succeeded
+    assert (store.conflicts, store.attempts) == (1, 2)
+    assert response.status_code == 200
+    assert body(response)["version"] == 3
+    # And both changes are in the history, ours recorded from the value the rival left (re-read, not stale)
+    events = assert_history_matches_state(api)
+    assert events[1]["request_id"] == "rival-request"
+    assert events[0]["changes"] == [{"setting": "comments", "from": "everyone", "to": "no_one"}]
+
+
+def test_a_retried_change_that_the_rival_already_made_writes_nothing_more(api: Api) -> None:
+    # Given a 17-year-old's account, and a rival change that sets the very value we ask for
+    sign_up(api, birth_date=BORN_16_17)
+    store = StoreWithRivals(bootstrap.settings_store(), rival({"downloads": True}))
+    bootstrap.override(settings_store=store)
+    # When the holder asks for the same value without If-Match
+    response = patch_settings(api, {"downloads": True})
+    # Then the re-check finds nothing left to change: 200 at the rival's version, with no second event
+    assert response.status_code == 200
+    assert body(response)["version"] == 2
+    assert assert_history_matches_state(api)[0]["request_id"] == "rival-request"
+
+
+def test_a_change_with_if_match_that_loses_a_race_is_412_without_retrying(api: Api) -> None:
+    # Given a 17-year-old's account, and a rival change landing between our read and our write
+    sign_up(api, birth_date=BORN_16_17)
+    store = StoreWithRivals(bootstrap.settings_store(), rival({"comments": "everyone"}))
+    bootstrap.override(settings_store=store)
+    # When the holder sends a change with If-Match "1"
+    response = patch_settings(api, {"downloads": True}, if_match='"1"')
+    # Then it is 412 after a single attempt, and only the rival's change is stored
+    assert_problem(response, 412, "precondition_failed")
+    assert store.attempts == 1
+    assert values_of(body(get_settings(api)))["downloads"] is False
+    assert len(assert_history_matches_state(api)) == 2
+
+
+def test_a_change_that_keeps_losing_races_gives_up_with_a_problem_and_loses_nothing(api: Api) -> None:
+    # Given a 17-year-old's account where another change lands before every one of our writes
+    sign_up(api, birth_date=BORN_16_17)
+    flips = iter([{"comments": value} for value in ["everyone", "no_one"] * 10])
+    store = StoreWithRivals(
+        bootstrap.settings_store(), lambda: change_settings(OWNER, next(flips), HOLDER, None, "rival"), rivals=20
+    )
+    bootstrap.override(settings_store=store)
+    # When the holder sends a change without If-Match
+    response = patch_settings(api, {"downloads": True})
+    # Then after a few attempts it answers 409 or 412 as a problem, never 500
+    assert response.status_code in (409, 412)
+    assert_problem(response, response.status_code)
+    assert 1 < store.attempts <= 5
+    # And every rival change is kept, ours is not half-written, and the history matches the state
+    events = assert_history_matches_state(api)
+    assert all(event["request_id"] == "rival" for event in events[:-1])
+    assert values_of(body(get_settings(api)))["downloads"] is False
+    assert len(all_events(api)) == store.attempts + 1

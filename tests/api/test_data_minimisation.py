@@ -1,0 +1,124 @@
+"""The birth date never leaves the sign-up request: not in a log line, a metric, a response, an audit event or a
+stored item. Bearer tokens are never logged or echoed either."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from tests.api.helpers import all_events, scan_all_tables
+from tests.conftest import AUDITOR, SIGNUP, Api, auth, token
+
+ACCOUNT = "u-minimal"
+BIRTH_DATE = "2011-07-19"  # 15 on 2026-11-25: 13-15, band ends on the 16th birthday, 2027-07-19
+BIRTH_DATE_FORMS = ["2011-07-19", "20110719", "19/07/2011", "07/19/2011", "2011/07/19"]
+BAND_ENDS_ON = "2027-07-19"
+
+
+def response_text(response: Any) -> str:
+    return json.dumps(dict(response.headers)) + "\n" + response.body.decode("utf-8", "replace")
+
+
+def exercise_every_route(api: Api) -> list[Any]:
+    """Sign up with the distinctive birth date, repeat it, conflict with it, read, change and page the history."""
+    owner = auth(ACCOUNT)
+    payload = {"account_id": ACCOUNT, "birth_date": BIRTH_DATE, "country": "GB"}
+    responses = [
+        api.sign_up(ACCOUNT, BIRTH_DATE, "GB"),
+        api.sign_up(ACCOUNT, BIRTH_DATE, "GB"),  # repeat: 200
+        api.sign_up(ACCOUNT, BIRTH_DATE, "IE"),  # 409
+        api.call("POST", "/v1/accounts", {**payload, "account_id": "u-other", "extra": 1}, auth(*SIGNUP)),  # 422
+        api.call("POST", "/v1/accounts", {**payload, "account_id": "u-other", "country": "XX"}, auth(*SIGNUP)),
+        api.call("POST", "/v1/accounts", {**payload, "birth_date": "2011-07-19T00:00"}, auth(*SIGNUP)),
+        api.sign_up("u-young", "2014-07-19", "GB"),  # below the minimum age
+        api.call("GET", f"/v1/accounts/{ACCOUNT}/settings", headers=owner),
+        api.call("GET", f"/v1/accounts/{ACCOUNT}/settings", headers=auth(*AUDITOR)),
+        api.call("PATCH", f"/v1/accounts/{ACCOUNT}/settings", {"settings": {"comments": "no_one"}}, owner),
+        api.call("PATCH", f"/v1/accounts/{ACCOUNT}/settings", {"settings": {"direct_messages": "everyone"}}, owner),
+        api.call("GET", f"/v1/accounts/{ACCOUNT}/settings/history?limit=1", headers=owner),
+        api.call("GET", f"/v1/accounts/{ACCOUNT}/settings/history", headers=auth(*AUDITOR)),
+    ]
+    assert [response.status_code for response in responses] == [
+        201, 200, 409, 422, 422, 422, 422, 200, 200, 200, 403, 200, 200,
+    ]  # fmt: skip
+    return responses
+
+
+def test_no_response_contains_the_birth_date(api: Api) -> None:
+    # Given sign-up, repeat, conflict, refusals, reads, changes and history for someone born on 2011-07-19
+    responses = exercise_every_route(api)
+    # When every response (headers and body) is read
+    text = "\n".join(response_text(response) for response in responses)
+    # Then the birth date appears in none of them, in any common form, nor does the date the band ends
+    for form in [*BIRTH_DATE_FORMS, BAND_ENDS_ON]:
+        assert form not in text, form
+
+
+def test_no_log_line_or_metric_contains_the_birth_date(api: Api, captured_logs: Any) -> None:
+    # Given every route exercised for someone born on 2011-07-19
+    exercise_every_route(api)
+    # When the service's logs and printed metrics are read
+    logged = captured_logs()
+    # Then there was logging (one line per request), and the birth date is in none of it
+    assert logged.count('"message":"request"') >= 13
+    for form in [*BIRTH_DATE_FORMS, BAND_ENDS_ON]:
+        assert form not in logged, form
+
+
+def test_no_audit_event_contains_the_birth_date(api: Api) -> None:
+    # Given every route exercised for someone born on 2011-07-19
+    exercise_every_route(api)
+    # When the account's whole audit trail is read
+    events = json.dumps(all_events(api, ACCOUNT))
+    # Then neither the birth date nor the band's end is in it
+    for form in [*BIRTH_DATE_FORMS, BAND_ENDS_ON]:
+        assert form not in events, form
+
+
+def test_no_stored_item_contains_the_birth_date(api: Api) -> None:
+    # Given every route exercised for someone born on 2011-07-19
+    exercise_every_route(api)
+    # When every item of every table is read
+    stored = json.dumps(scan_all_tables())
+    # Then the birth date is stored nowhere (only what the service needs, such as the band and when it ends)
+    assert ACCOUNT in stored
+    for form in BIRTH_DATE_FORMS:
+        assert form not in stored, form
+    # And nothing at all is kept about the child who was refused
+    assert "u-young" not in stored
+
+
+def test_the_keyed_sign_up_fingerprint_stays_inside_the_table(api: Api, captured_logs: Any) -> None:
+    # Given every route exercised
+    responses = exercise_every_route(api)
+    # When the long hex strings the table holds (such as a keyed hash that recognises a repeated sign-up) are looked for
+    stored_hex = set(re.findall(r"\b[0-9a-f]{32,}\b", json.dumps(scan_all_tables())))
+    # Then none of them appears in a response or a log line
+    outside = "\n".join(response_text(response) for response in responses) + captured_logs()
+    assert [value for value in stored_hex if value in outside] == []
+
+
+def test_bearer_tokens_are_never_logged_or_echoed(api: Api, captured_logs: Any) -> None:
+    # Given requests with good, expired and garbage tokens, including to a route that does not exist
+    good = token(ACCOUNT)
+    expired = token(ACCOUNT, expired=True)
+    garbage = "garbage.token-value.d41d8cd98f00b204e9800998ecf8427e"
+    signup = token(*SIGNUP)
+    responses = [
+        api.call("POST", "/v1/accounts", {"account_id": ACCOUNT, "birth_date": BIRTH_DATE, "country": "GB"},
+                 {"Authorization": f"Bearer {signup}"}),
+        api.call("GET", f"/v1/accounts/{ACCOUNT}/settings", headers={"Authorization": f"Bearer {good}"}),
+        api.call("GET", f"/v1/accounts/{ACCOUNT}/settings", headers={"Authorization": f"Bearer {expired}"}),
+        api.call("GET", f"/v1/accounts/{ACCOUNT}/settings", headers={"Authorization": f"Bearer {garbage}"}),
+        api.call("PATCH", f"/v1/accounts/{ACCOUNT}/settings", raw=b"{", headers={"Authorization": f"Bearer {good}"}),
+    ]  # fmt: skip
+    assert [response.status_code for response in responses] == [201, 200, 401, 401, 400]
+    # When the logs and the responses are read
+    logged = captured_logs()
+    answered = "\n".join(response_text(response) for response in responses)
+    # Then no token, nor its signature part, appears in either
+    for value in (good, expired, garbage, signup):
+        signature = value.rsplit(".", 1)[-1]
+        assert signature not in logged
+        assert signature not in answered
