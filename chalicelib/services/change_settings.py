@@ -12,7 +12,7 @@ from chalicelib.domain.models import Account, Actor, AuditEvent, EventKind
 from chalicelib.domain.settings import decide_changes
 from chalicelib.identity import Caller
 from chalicelib.policy import SettingValue
-from chalicelib.store.settings_store import VersionConflict
+from chalicelib.store.dynamo import VersionConflict
 
 # Without If-Match, a change that lost a race is re-read, re-checked against the policy and retried this many times.
 MAX_ATTEMPTS = 3

@@ -11,8 +11,8 @@ from chalicelib.domain.errors import NoOpenReports, NotFound, Problem, Unavailab
 from chalicelib.domain.reports import Decision, QueueItem, StatementOfReasons, Target
 from chalicelib.identity import Caller
 from chalicelib.observability import logger
+from chalicelib.store.dynamo import VersionConflict
 from chalicelib.store.reports_store import InvalidCursor, Mute
-from chalicelib.store.settings_store import VersionConflict
 
 NO_VIOLATION = "no_violation"
 

@@ -31,8 +31,8 @@ from chalicelib.domain.reports import (
     report_priority,
 )
 from chalicelib.identity import MODERATOR, Caller
+from chalicelib.store.dynamo import VersionConflict
 from chalicelib.store.reports_store import InvalidCursor
-from chalicelib.store.settings_store import VersionConflict
 
 MAX_ATTEMPTS = 3
 

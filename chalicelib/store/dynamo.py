@@ -59,6 +59,46 @@ def translated_errors() -> Iterator[None]:
         raise Unavailable("storage is busy or unavailable; try again shortly") from error
 
 
+class VersionConflict(Exception):
+    """A conditional write found the item changed since it was read: re-read and retry, or refuse."""
+
+
+def transact_write(client: Any, transaction: list[dict[str, Any]]) -> None:
+    """One atomic write. A failed condition or a competing transaction is `VersionConflict`; throttling is
+    `Unavailable`; either way nothing of the transaction was written."""
+    from botocore.exceptions import ClientError
+
+    try:
+        with translated_errors():
+            client.transact_write_items(TransactItems=transaction)
+    except ClientError as error:
+        if error_code(error) != "TransactionCanceledException":
+            raise
+        reasons = cancellation_reasons(error)
+        if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+            raise VersionConflict() from error
+        raise Unavailable("storage is busy; try again shortly") from error
+
+
+def batch_get(client: Any, table: str, keys: list[dict[str, Any]], projection: str | None = None) -> list[Any]:
+    """Consistent reads of many items (100 a call), retrying unprocessed keys; items come back as plain values."""
+    found: list[Any] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+        if projection:
+            request[table]["ProjectionExpression"] = projection
+        for _ in range(5):
+            with translated_errors():
+                response = client.batch_get_item(RequestItems=request)
+            found += [from_item(item) for item in response.get("Responses", {}).get(table, [])]
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        if request:
+            raise Unavailable("storage is busy; try again shortly")
+    return found
+
+
 def error_code(error: Exception) -> str:
     response = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))

@@ -38,15 +38,15 @@ from chalicelib.domain.reports import (
     Target,
 )
 from chalicelib.store.dynamo import (
-    cancellation_reasons,
+    batch_get,
     dynamodb_client,
     error_code,
     from_item,
     to_attr,
     to_item,
+    transact_write,
     translated_errors,
 )
-from chalicelib.store.settings_store import VersionConflict
 
 COUNTER_SHARDS = 4
 _OPEN_QUEUE = "OPEN"
@@ -476,36 +476,11 @@ class ReportsStore:
         return {"Put": put}
 
     def _transact(self, transaction: list[dict[str, Any]]) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
-            with translated_errors():
-                self.client.transact_write_items(TransactItems=transaction)
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = cancellation_reasons(error)
-            if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
-                raise VersionConflict() from error
-            raise Unavailable("storage is busy; try again shortly") from error
+        transact_write(self.client, transaction)
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-        found: dict[tuple[str, str], dict[str, Any]] = {}
         unique = list({(key["pk"]["S"], key["sk"]["S"]): key for key in keys}.values())
-        for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {self._table: {"Keys": unique[start : start + 100], "ConsistentRead": True}}
-            for _ in range(5):
-                with translated_errors():
-                    response = self.client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    plain = from_item(item)
-                    found[(plain["pk"], plain["sk"])] = plain
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            if request:
-                raise Unavailable("storage is busy; try again shortly")
-        return found
+        return {(item["pk"], item["sk"]): item for item in batch_get(self.client, self._table, unique)}
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         pending: dict[str, Any] = {self._table: requests}

@@ -15,15 +15,15 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from chalicelib.domain.errors import Unavailable
 from chalicelib.domain.models import Account, Actor, AgeAssurance, AuditEvent, Change, EventKind, EventPage
 from chalicelib.store.dynamo import (
-    cancellation_reasons,
+    VersionConflict,
+    batch_get,
     dynamodb_client,
-    error_code,
     from_item,
     to_attr,
     to_item,
+    transact_write,
     translated_errors,
 )
 
@@ -33,10 +33,6 @@ _EVENT_PREFIX = "EVENT#"
 
 class AccountAlreadyExists(Exception):
     """A record with this account id is already stored."""
-
-
-class VersionConflict(Exception):
-    """The record changed since it was read."""
 
 
 class InvalidCursor(ValueError):
@@ -78,24 +74,9 @@ class SettingsStore:
         unique = sorted(set(account_ids))
         if not unique:
             return {}
-        request: dict[str, Any] = {
-            self._table: {
-                "Keys": [{"pk": {"S": _pk(account_id)}, "sk": {"S": _STATE}} for account_id in unique],
-                "ProjectionExpression": "account_id, age_band",
-                "ConsistentRead": True,
-            }
-        }
-        bands: dict[str, str] = {}
-        for _ in range(5):
-            with translated_errors():
-                response = self.client.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                plain = from_item(item)
-                bands[plain["account_id"]] = plain["age_band"]
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return bands
-        raise Unavailable("storage is busy; try again shortly")
+        keys = [{"pk": {"S": _pk(account_id)}, "sk": {"S": _STATE}} for account_id in unique]
+        items = batch_get(self.client, self._table, keys, projection="account_id, age_band")
+        return {item["account_id"]: item["age_band"] for item in items}
 
     def list_events(self, account_id: str, limit: int, before_version: int | None) -> EventPage:
         """Events newest first; `before_version` continues a previous page."""
@@ -159,18 +140,7 @@ class SettingsStore:
         }
 
     def _transact(self, transaction: list[dict[str, Any]]) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
-            with translated_errors():
-                self.client.transact_write_items(TransactItems=transaction)
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = cancellation_reasons(error)
-            if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
-                raise VersionConflict() from error
-            raise Unavailable("storage is busy; try again shortly") from error
+        transact_write(self.client, transaction)
 
 
 # -- item layout ---------------------------------------------------------------------------------------------------

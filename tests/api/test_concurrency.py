@@ -14,7 +14,7 @@ from chalicelib import bootstrap
 from chalicelib.domain.errors import PreconditionFailed
 from chalicelib.identity import Caller
 from chalicelib.services.change_settings import change_settings
-from chalicelib.store.settings_store import VersionConflict
+from chalicelib.store.dynamo import VersionConflict
 from tests.api.helpers import (
     BORN_16_17,
     OWNER,
