@@ -31,7 +31,8 @@ def create_report() -> Response:
     body = parse_body(ReportRequest, request.raw_body)
     scope = current_scope()
     receipt = file_report(scope.signed_in, key, body.model_dump(mode="json"), reports.lambda_context)
-    scope.metrics.append(("Reports", {"outcome": "filed" if receipt.status_code == 201 else "duplicate"}))
+    outcome = "replayed" if receipt.replayed else ("filed" if receipt.status_code == 201 else "duplicate")
+    scope.metrics.append(("Reports", {"outcome": outcome}))
     return json_response(
         ReportReceipt(report_id=receipt.report_id, status=receipt.status, received_at=receipt.received_at),  # type: ignore[arg-type]
         receipt.status_code,

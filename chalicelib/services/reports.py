@@ -6,6 +6,7 @@ A receipt never says anything about the reported account, so reporting cannot be
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,12 +38,17 @@ from chalicelib.store.reports_store import InvalidCursor
 MAX_ATTEMPTS = 3
 
 
+# Set when `submit_report` really runs in this request, so a replayed receipt is not counted as a new report.
+_submitted_here: ContextVar[bool] = ContextVar("submitted_here", default=False)
+
+
 @dataclass(frozen=True)
 class Receipt:
     status_code: int
     report_id: str
     status: str
     received_at: str
+    replayed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +68,7 @@ def file_report(reporter: Caller, idempotency_key: str, body: dict[str, Any], la
     submitter = bootstrap.report_submitter()
     if lambda_context is not None:  # lets an interrupted attempt's "in progress" record expire with the invocation
         submitter.idempotency_config.register_lambda_context(lambda_context)  # type: ignore[attr-defined]
+    _submitted_here.set(False)
     try:
         stored = submitter(submission={"reporter_id": reporter.sub, "idempotency_key": idempotency_key, "body": body})
     except IdempotencyValidationError:
@@ -70,11 +77,12 @@ def file_report(reporter: Caller, idempotency_key: str, body: dict[str, Any], la
         raise RequestInProgress("a request with this Idempotency-Key is still being processed; retry") from None
     except IdempotencyPersistenceLayerError as error:
         raise Unavailable("storage is busy or unavailable; try again shortly") from error
-    return Receipt(status_code=int(stored["status_code"]), **stored["body"])
+    return Receipt(status_code=int(stored["status_code"]), **stored["body"], replayed=not _submitted_here.get())
 
 
 def submit_report(submission: dict[str, Any]) -> dict[str, Any]:
     """The report itself (run once per idempotency key): dedupe, rate limit, priority, one atomic write."""
+    _submitted_here.set(True)
     reporter_id: str = submission["reporter_id"]
     body: dict[str, Any] = submission["body"]
     rules = bootstrap.policy().reports

@@ -496,3 +496,15 @@ def test_a_reports_details_never_reach_a_log_line(
     everything = "\n".join([service_log.getvalue(), caplog.text, records, printed.out, printed.err])
     assert '"route":"/v1/reports"' in service_log.getvalue().replace(" ", "")
     assert "Zebra-Quokka" not in everything
+
+
+def test_a_replayed_report_is_counted_in_metrics_once(api: Api, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a report sent, then retried twice with the same key
+    headers = {**auth("u-metrics"), "Idempotency-Key": "metrics-key"}
+    payload = {"target": {"type": "comment", "id": "c-metrics"}, "reason": "spam", "good_faith": True}
+    for _ in range(3):
+        api.call("POST", "/v1/reports", payload, headers)
+    # When the EMF metric lines are read
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"Reports"' in line]
+    # Then one counts as filed and two as replayed
+    assert sorted(line["outcome"] for line in lines) == ["filed", "replayed", "replayed"]
