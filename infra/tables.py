@@ -78,7 +78,7 @@ SETTINGS = TableSpec(
 
 # Abuse reports, per-target queue items and counter shards, decisions, and per-reporter state (rate window, mute,
 # duplicate guards). Sparse indexes: `moderation_queue` over open targets ordered by priority then age;
-# `by_reporter` over a reporter's reports, newest first; `by_round` over the reports one decision covers.
+# `by_reporter` over a reporter's reports, newest first.
 # TTL enforces retention (reports 400 days after their decision; duplicate guards after 24 hours).
 REPORTS = TableSpec(
     logical_id="ReportsTable",
@@ -89,7 +89,6 @@ REPORTS = TableSpec(
     indexes=(
         IndexSpec("moderation_queue", "queue_pk", "queue_sk"),
         IndexSpec("by_reporter", "reporter_pk", "reporter_sk"),
-        IndexSpec("by_round", "round_pk", "round_sk"),
     ),
     ttl_attribute="expires_at",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StrictBool
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 AccountId = Annotated[str, Field(pattern=ACCOUNT_ID_PATTERN, min_length=1, max_length=64)]
@@ -137,6 +137,12 @@ Outcome = Literal["action_taken", "no_violation"]
 PriorityLabel = Literal["urgent", "high", "normal", "low"]
 
 
+def _must_be_true(value: bool) -> bool:
+    if value is not True:
+        raise ValueError("must be true")
+    return value
+
+
 class ReportTarget(RequestModel):
     type: TargetType
     id: ContentId
@@ -150,9 +156,14 @@ class ReportRequest(RequestModel):
     reason: ReportReason
     details: Annotated[str, Field(max_length=1000)] | None = None
     evidence_ids: Annotated[list[ContentId], Field(max_length=10)] | None = None
-    good_faith: Literal[True] = Field(
-        description="The reporter states the report is made in good faith (DSA 16(2)(d))."
-    )
+    good_faith: Annotated[
+        StrictBool,
+        AfterValidator(_must_be_true),
+        Field(
+            json_schema_extra={"const": True},
+            description="Must be true: the reporter states the report is made in good faith (DSA 16(2)(d)).",
+        ),
+    ]
 
 
 class ReportReceipt(ResponseModel):

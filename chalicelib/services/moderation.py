@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from chalicelib import bootstrap
-from chalicelib.domain.errors import NoOpenReports, NotFound, Problem, Unavailable, ValidationFailed
+from chalicelib.domain.errors import Conflict, NoOpenReports, NotFound, Problem, Unavailable, ValidationFailed
 from chalicelib.domain.reports import Decision, QueueItem, StatementOfReasons, Target
 from chalicelib.identity import Caller
 from chalicelib.observability import logger
@@ -15,6 +15,7 @@ from chalicelib.store.dynamo import VersionConflict
 from chalicelib.store.reports_store import InvalidCursor, Mute
 
 NO_VIOLATION = "no_violation"
+MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -44,27 +45,36 @@ def decide(target: Target, request: DecisionRequest, moderator: Caller) -> Decis
     """Decides every open report on the target at once; each reporter then sees the outcome."""
     _check_action(request)
     store = bootstrap.reports_store()
-    open_round, report_count = store.open_round(target)
-    if open_round is None:
-        raise NoOpenReports("this target has no open reports")
-    now = bootstrap.clock()()
-    decision = Decision(
-        decision_id=str(uuid.uuid4()),
-        target=target,
-        round_id=open_round.round_id,
-        outcome=request.outcome,
-        action=request.action,
-        statement=request.statement,
-        moderator_id=moderator.sub,
-        decided_at=now,
-        report_count=report_count,
-    )
-    try:
-        store.record_decision(decision)
-    except VersionConflict:
-        raise NoOpenReports("this target's reports were decided a moment ago") from None
-    _close_reports(decision, now)
-    return decision
+    for _ in range(MAX_ATTEMPTS):
+        open_round, shard_counts = store.open_round(target)
+        if open_round is None:
+            _finish_unfinished(target)
+            raise NoOpenReports("this target has no open reports")
+        now = bootstrap.clock()()
+        decision = Decision(
+            decision_id=str(uuid.uuid4()),
+            target=target,
+            round_id=open_round.round_id,
+            outcome=request.outcome,
+            action=request.action,
+            statement=request.statement,
+            moderator_id=moderator.sub,
+            decided_at=now,
+            report_count=sum(shard_counts),
+        )
+        try:
+            store.record_decision(decision, shard_counts)
+        except VersionConflict:
+            continue  # a report landed, or another moderator decided: read again
+        _close_reports(decision)
+        return decision
+    raise Conflict("reports on this target keep arriving; try again")
+
+
+def _finish_unfinished(target: Target) -> None:
+    """Completes the close-out of earlier decisions on this target that storage interrupted."""
+    for decision in bootstrap.reports_store().unfinished_decisions(target):
+        _close_reports(decision)
 
 
 def _check_action(request: DecisionRequest) -> None:
@@ -75,12 +85,14 @@ def _check_action(request: DecisionRequest) -> None:
         )
 
 
-def _close_reports(decision: Decision, now: datetime) -> None:
+def _close_reports(decision: Decision) -> None:
     """Marks each report decided (with its retention) and counts unfounded ones per reporter.
 
     The decision record is already the truth: if this step fails, reports still read as decided through it, so a
-    failure here is logged rather than reported to the moderator as a failed decision.
+    failure here is logged rather than reported to the moderator as a failed decision. The record stays marked as
+    unfinished, and the next decision attempt on the target completes it.
     """
+    now = decision.decided_at
     rules = bootstrap.policy().reports
     store = bootstrap.reports_store()
     try:
@@ -92,6 +104,7 @@ def _close_reports(decision: Decision, now: datetime) -> None:
                 now,
                 keep_since=now - timedelta(days=rules.unfounded_window_days),
             )
+        store.finish_decision(decision)
     except Unavailable:
         logger().warning("reports not yet marked decided", extra={"decision_id": decision.decision_id})
 

@@ -1,13 +1,15 @@
 """Reports, the moderation queue, decisions and reporter state in one DynamoDB table.
 
 Layout (private to this module):
-- `REPORT#<id> / REPORT`: a report. Index keys: `reporter_pk/reporter_sk` (a reporter's list) and
-  `round_pk/round_sk` (the reports one decision covers).
+- `REPORT#<id> / REPORT`: a report. Index keys `reporter_pk/reporter_sk` list a reporter's reports.
+- `TARGET#<type>#<id> / ROUND#<round>#REPORT#<id>`: a pointer per report, so a decision finds every report of its
+  round with one consistent query.
 - `TARGET#<type>#<id> / OPEN`: the target's open queue item (its "round"), with the target's priority and first report
   time; `queue_pk/queue_sk` put it in the `moderation_queue` index ordered by priority, then oldest first.
 - `TARGET#<type>#<id> / ROUND#<round>#SHARD#<n>`: counters for the round (count, reasons, flags, times). A report adds
-  to one of `COUNTER_SHARDS` shards chosen from its id, so thousands of reports on one viral comment spread their
-  writes over several items instead of serialising on one; the queue sums the shards when it reads.
+  to one of `COUNTER_SHARDS` shards chosen from its id, conditional on the shard not being closed, and does not touch
+  the OPEN item unless it is the round's first report or raises the priority. Thousands of reports on one viral
+  comment so spread their writes over several items instead of serialising on one; the queue sums the shards.
 - `TARGET#<type>#<id> / DECISION#<round>`: the permanent decision record. Reports read as decided through it even
   before their own items are updated.
 - `REPORTER#<id> / RATE | MUTE | UNFOUNDED | DEDUPE#<type>#<id>#<reason>`: the reporter's rolling rate window,
@@ -49,6 +51,7 @@ from chalicelib.store.dynamo import (
 )
 
 COUNTER_SHARDS = 4
+_UNFOUNDED_KEPT = 100
 _OPEN_QUEUE = "OPEN"
 
 
@@ -195,12 +198,21 @@ class ReportsStore:
                 "attribute_not_exists(pk) OR revision = :revision",
                 values={":revision": to_attr(state.rate_revision)},
             ),
-            self._round_write(report, state.open_round),
+            self._put(
+                {
+                    **_key(_target_pk(report.target), f"ROUND#{report.round_id}#REPORT#{report.report_id}"),
+                    **to_item({"report_id": report.report_id}),
+                },
+                "attribute_not_exists(pk)",
+            ),
             self._shard_update(report),
         ]
+        round_write = self._round_write(report, state.open_round)
+        if round_write is not None:
+            transaction.append(round_write)
         self._transact(transaction)
 
-    def _round_write(self, report: Report, open_round: OpenRound | None) -> dict[str, Any]:
+    def _round_write(self, report: Report, open_round: OpenRound | None) -> dict[str, Any] | None:
         target_pk = _target_pk(report.target)
         if open_round is None or open_round.round_id != report.round_id:
             head = {
@@ -233,15 +245,9 @@ class ReportsStore:
                     },
                 }
             }
-        # The common case on a busy target: only check the round is still open (no write to the shared item).
-        return {
-            "ConditionCheck": {
-                "TableName": self._table,
-                "Key": _key(target_pk, "OPEN"),
-                "ConditionExpression": "round_id = :round",
-                "ExpressionAttributeValues": {":round": to_attr(open_round.round_id)},
-            }
-        }
+        # The common case on a busy target: the shared item is not part of the transaction at all (a condition check
+        # on it would conflict with every concurrent report); the shard's own condition proves the round is open.
+        return None
 
     def _shard_update(self, report: Report) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -262,6 +268,8 @@ class ReportsStore:
                 "TableName": self._table,
                 "Key": _key(_target_pk(report.target), _shard_sk(report.round_id, shard_of(report.report_id))),
                 "UpdateExpression": expression,
+                # A decision closes every shard of its round in the same transaction that closes the round.
+                "ConditionExpression": "attribute_not_exists(closed_at)",
                 "ExpressionAttributeValues": values,
             }
         }
@@ -316,18 +324,20 @@ class ReportsStore:
         return resolved
 
     # -- the queue ---------------------------------------------------------------------------------------------------
-    def open_round(self, target: Target) -> tuple[OpenRound | None, int]:
-        """The target's open round and its report count (from the counter shards), read in one batch."""
+    def open_round(self, target: Target) -> tuple[OpenRound | None, tuple[int, ...]]:
+        """The target's open round and each counter shard's report count."""
         head_key = _key(_target_pk(target), "OPEN")
         found = self._batch_get([head_key])
         head = found.get((head_key["pk"]["S"], "OPEN"))
         if head is None:
-            return None, 0
+            return None, ()
         open_round = _open_round_from_item(head)
-        shards = self._batch_get(
-            [_key(_target_pk(target), _shard_sk(open_round.round_id, n)) for n in range(COUNTER_SHARDS)]
+        shard_keys = [_key(_target_pk(target), _shard_sk(open_round.round_id, n)) for n in range(COUNTER_SHARDS)]
+        shards = self._batch_get(shard_keys)
+        counts = tuple(
+            int(shards.get((key["pk"]["S"], key["sk"]["S"]), {}).get("report_count", 0)) for key in shard_keys
         )
-        return open_round, sum(int(item.get("report_count", 0)) for item in shards.values())
+        return open_round, counts
 
     def queue_page(self, limit: int, cursor: str | None) -> tuple[list[QueueItem], str | None]:
         query: dict[str, Any] = {
@@ -370,41 +380,97 @@ class ReportsStore:
         return items
 
     # -- decisions ---------------------------------------------------------------------------------------------------
-    def record_decision(self, decision: Decision) -> None:
-        """Closes the round and records the decision atomically; `VersionConflict` if the round is not open."""
-        target_pk = _target_pk(decision.target)
-        self._transact(
-            [
-                self._put(
-                    {**_key(target_pk, f"DECISION#{decision.round_id}"), **_decision_item(decision)},
-                    "attribute_not_exists(pk)",
-                ),
-                {
-                    "Delete": {
-                        "TableName": self._table,
-                        "Key": _key(target_pk, "OPEN"),
-                        "ConditionExpression": "round_id = :round",
-                        "ExpressionAttributeValues": {":round": to_attr(decision.round_id)},
-                    }
-                },
-            ]
-        )
+    def record_decision(self, decision: Decision, shard_counts: tuple[int, ...]) -> None:
+        """Records the decision, closes the round and every counter shard, atomically.
 
-    def reports_in_round(self, target: Target, round_id: str) -> list[Report]:
-        reports: list[Report] = []
+        Each shard must still hold the count the decision was made on, so `report_count` is exact: `VersionConflict`
+        when a report landed meanwhile or the round is no longer open (re-read and retry, or refuse).
+        """
+        target_pk = _target_pk(decision.target)
+        transaction: list[dict[str, Any]] = [
+            self._put(
+                {**_key(target_pk, f"DECISION#{decision.round_id}"), **_decision_item(decision)},
+                "attribute_not_exists(pk)",
+            ),
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": _key(target_pk, "OPEN"),
+                    "ConditionExpression": "round_id = :round",
+                    "ExpressionAttributeValues": {":round": to_attr(decision.round_id)},
+                }
+            },
+        ]
+        for shard, seen in enumerate(shard_counts):
+            values: dict[str, Any] = {":now": to_attr(decision.decided_at.isoformat())}
+            if seen:
+                condition = "report_count = :seen AND attribute_not_exists(closed_at)"
+                values[":seen"] = to_attr(seen)
+            else:
+                condition = "attribute_not_exists(report_count) AND attribute_not_exists(closed_at)"
+            transaction.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _key(target_pk, _shard_sk(decision.round_id, shard)),
+                        "UpdateExpression": "SET closed_at = :now",
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+        self._transact(transaction)
+
+    def unfinished_decisions(self, target: Target) -> list[Decision]:
+        """Decisions on the target whose reports were not all marked decided yet."""
         query: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": "by_round",
-            "KeyConditionExpression": "round_pk = :round",
-            "ExpressionAttributeValues": {":round": to_attr(_round_pk(target, round_id))},
+            "KeyConditionExpression": "pk = :target AND begins_with(sk, :prefix)",
+            "FilterExpression": "attribute_not_exists(finished_at)",
+            "ExpressionAttributeValues": {":target": to_attr(_target_pk(target)), ":prefix": to_attr("DECISION#")},
+            "ConsistentRead": True,
         }
+        decisions: list[Decision] = []
         while True:
             with translated_errors():
                 response = self.client.query(**query)
-            reports += [_report_from_item(from_item(item)) for item in response.get("Items", [])]
+            decisions += [_decision_from_item(from_item(item)) for item in response.get("Items", [])]
             if "LastEvaluatedKey" not in response:
-                return reports
+                return decisions
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def finish_decision(self, decision: Decision) -> None:
+        with translated_errors():
+            self.client.update_item(
+                TableName=self._table,
+                Key=_key(_target_pk(decision.target), f"DECISION#{decision.round_id}"),
+                UpdateExpression="SET finished_at = :now",
+                ExpressionAttributeValues={":now": to_attr(decision.decided_at.isoformat())},
+            )
+
+    def reports_in_round(self, target: Target, round_id: str) -> list[Report]:
+        """Every report of a round, read consistently: the round's pointers in the target's partition, then the
+        reports themselves in batches (an index would be eventually consistent and could miss the latest)."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :target AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":target": to_attr(_target_pk(target)),
+                ":prefix": to_attr(f"ROUND#{round_id}#REPORT#"),
+            },
+            "ProjectionExpression": "report_id",
+            "ConsistentRead": True,
+        }
+        report_ids: list[str] = []
+        while True:
+            with translated_errors():
+                response = self.client.query(**query)
+            report_ids += [from_item(item)["report_id"] for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        found = self._batch_get([_report_key(report_id) for report_id in report_ids])
+        return [_report_from_item(item) for item in found.values()]
 
     def mark_decided(self, reports: Iterable[Report], decision: Decision, expires_at: datetime) -> None:
         """Writes each report as decided, with its retention TTL (25 per batch)."""
@@ -429,6 +495,7 @@ class ReportsStore:
             stored = from_item(response.get("Item", {}))
             revision = int(stored.get("revision", 0))
             recent = [stamp for stamp in stored.get("decided_at", []) if datetime.fromisoformat(stamp) > keep_since]
+            recent = recent[-(_UNFOUNDED_KEPT - 1) :]  # bounded: the flag needs only the most recent ones
             item = {**key, **to_item({"decided_at": [*recent, at.isoformat()], "revision": revision + 1})}
             try:
                 with translated_errors():
@@ -498,10 +565,6 @@ def _queue_sk(priority: Priority, first_reported_at: datetime, target: Target) -
     return f"{int(priority)}#{first_reported_at.isoformat()}#{target.key}"
 
 
-def _round_pk(target: Target, round_id: str) -> str:
-    return f"ROUND#{target.key}#{round_id}"
-
-
 def _report_item(report: Report) -> dict[str, Any]:
     received = report.received_at.isoformat()
     values: dict[str, Any] = {
@@ -522,8 +585,6 @@ def _report_item(report: Report) -> dict[str, Any]:
         "status": report.status.value,
         "reporter_pk": _reporter_pk(report.reporter_id),
         "reporter_sk": f"{received}#{report.report_id}",
-        "round_pk": _round_pk(report.target, report.round_id),
-        "round_sk": f"{received}#{report.report_id}",
     }
     if report.decision is not None:
         values["decision"] = _decision_values(report.decision)
