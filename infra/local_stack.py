@@ -139,6 +139,14 @@ _GATEWAY_PROBLEMS: dict[type[LocalGatewayException], RequestRefusedError] = {
 }
 _GATEWAY_FAILED = RequestRefusedError(500, "internal_error", "the local gateway failed; see the server log")
 
+# http.server's status -> what we answer: a method no route has is a 405, like the app's own answer.
+_HTTP_SERVER_ERRORS: dict[int, tuple[int, str, str]] = {
+    400: (400, "bad_request", "the request line or headers are malformed"),
+    414: (414, "uri_too_long", "the URL is too long"),
+    431: (431, "request_header_fields_too_large", "the request headers are too large"),
+    501: (405, "method_not_allowed", "this method is not allowed here"),
+}
+
 
 class _Gateway(LocalGateway):
     def _generate_lambda_event(self, method: str, path: str, headers: dict[str, Any], body: bytes | None) -> Any:
@@ -185,7 +193,24 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         headers = {**response["headers"], **response["multiValueHeaders"]}
         self._send_http_response(response["statusCode"], headers, self._handle_binary(response)["body"])
 
-    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = _generic_handle
+
+    def do_OPTIONS(self) -> None:
+        # No browser calls this API (no CORS), so OPTIONS is just another method no route has.
+        self._send_problem(RequestRefusedError(405, "method_not_allowed", "this method is not allowed here"))
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (unknown method, bad request line, huge URL or headers) as problem+json."""
+        status, problem_code, detail = _HTTP_SERVER_ERRORS.get(code, (code, "bad_request", message or "bad request"))
+        self.close_connection = True
+        body = _problem_body(RequestRefusedError(status, problem_code, detail))
+        self.send_response(status)
+        self.send_header("Content-Type", PROBLEM_JSON)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _call_app(self, body: bytes | None) -> dict[str, Any]:
         # chalice local keeps request state on the app object (and the app keeps some of its own), so the app

@@ -75,5 +75,6 @@ def patch_settings(account_id: str) -> Response:
 @problem_view
 def get_history(account_id: str) -> Response:
     params = query_params(accounts.current_request)
-    page = read_history(checked_account_id(account_id), page_limit(params.get("limit")), params.get("next"))
-    return json_response(history_page(page))
+    account_id = checked_account_id(account_id)
+    page = read_history(account_id, page_limit(params.get("limit")), params.get("next"))
+    return json_response(history_page(account_id, page))

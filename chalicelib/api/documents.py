@@ -60,8 +60,9 @@ def event_out(event: AuditEvent) -> EventOut:
     )
 
 
-def history_page(page: EventPage) -> HistoryPage:
-    return HistoryPage(events=[event_out(event) for event in page.events], next=encode_cursor(page.next_before_version))
+def history_page(account_id: str, page: EventPage) -> HistoryPage:
+    cursor = encode_cursor(account_id, page.next_before_version)
+    return HistoryPage(events=[event_out(event) for event in page.events], next=cursor)
 
 
 def _rfc3339(at: datetime) -> str:

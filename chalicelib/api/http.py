@@ -45,7 +45,7 @@ def parse_body(model: type[ModelT], raw_body: str | bytes | None) -> ModelT:
 
 def checked_account_id(account_id: str) -> str:
     """A malformed id in a path gets exactly the 404 a missing account gets."""
-    if not _ACCOUNT_ID.match(account_id):
+    if not _ACCOUNT_ID.fullmatch(account_id):
         raise NotFound("no such account")
     return account_id
 
@@ -89,7 +89,7 @@ def page_limit(raw: str | None, default: int = 50) -> int:
 
 def checked_path_id(value: str, pattern: re.Pattern[str], what: str) -> str:
     """A malformed id in a path gets the same 404 as a missing one."""
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):
         raise NotFound(f"no such {what}")
     return value
 

@@ -52,6 +52,11 @@ def _path_param(name: str, description: str) -> dict[str, Any]:
 
 _ACCOUNT_ID = _path_param("account_id", "1-64 letters, digits, '-' or '_'")
 _AUTHED = (401, 405, 413, 503)
+_ETAG_HEADER = {
+    "description": 'The document\'s version, as "<version>"; send it back as If-Match',
+    "schema": {"type": "string"},
+}
+_RETRY_AFTER_HEADER = {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
 _PAGING = (
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
     {"name": "next", "in": "query", "schema": {"type": "string"}},
@@ -229,11 +234,15 @@ def _operation(operation: Operation) -> dict[str, Any]:
     for status, (description, model) in sorted(operation.responses.items()):
         schema = {"$ref": _REF.format(model=model.__name__)} if model else {"type": "object"}
         responses[str(status)] = {"description": description, "content": {"application/json": {"schema": schema}}}
+        if model is not None and issubclass(model, schemas.SettingsDocument):
+            responses[str(status)]["headers"] = {"ETag": _ETAG_HEADER}
     for status in sorted(set(operation.errors)):
         responses[str(status)] = {
             "description": _ERROR_TEXT[status],
             "content": {"application/problem+json": {"schema": {"$ref": _REF.format(model="ProblemDetails")}}},
         }
+        if status in (429, 503):
+            responses[str(status)]["headers"] = {"Retry-After": _RETRY_AFTER_HEADER}
     document: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,

@@ -26,8 +26,10 @@ def create_report() -> Response:
     key = request.headers.get("idempotency-key")
     if key is None:
         raise BadRequest("send an Idempotency-Key header (1-64 characters)", "idempotency_key_missing")
-    if not 1 <= len(key) <= 64:
-        raise BadRequest("the Idempotency-Key header must be 1-64 characters", "idempotency_key_invalid")
+    if not 1 <= len(key) <= 64 or not key.strip() or not key.isprintable():
+        raise BadRequest(
+            "the Idempotency-Key header must be 1-64 printable characters, not all spaces", "idempotency_key_invalid"
+        )
     body = parse_body(ReportRequest, request.raw_body)
     scope = current_scope()
     receipt = file_report(scope.signed_in, key, body.model_dump(mode="json"), reports.lambda_context)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from chalicelib import bootstrap
 from chalicelib.domain.errors import NotFound, Problem, ValidationFailed
 from chalicelib.domain.models import EventPage
-from chalicelib.store.settings_store import InvalidCursor, decode_cursor
+from chalicelib.store.cursors import InvalidCursor
+from chalicelib.store.settings_store import decode_cursor
 
 
 def read_history(account_id: str, limit: int, cursor: str | None) -> EventPage:
+    """A page of events; the page's `next_before_version` is sealed into a cursor by `encode_cursor`."""
     before_version = None
     if cursor is not None:
         try:
-            before_version = decode_cursor(cursor)
+            before_version = decode_cursor(account_id, cursor)
         except InvalidCursor:
             raise ValidationFailed(
                 "next is not a cursor this service gave out",

@@ -11,8 +11,9 @@ from chalicelib.domain.errors import Conflict, NoOpenReports, NotFound, Problem,
 from chalicelib.domain.reports import Decision, QueueItem, StatementOfReasons, Target
 from chalicelib.identity import Caller
 from chalicelib.observability import logger
+from chalicelib.store.cursors import InvalidCursor
 from chalicelib.store.dynamo import VersionConflict
-from chalicelib.store.reports_store import InvalidCursor, Mute
+from chalicelib.store.reports_store import Mute
 
 NO_VIOLATION = "no_violation"
 MAX_ATTEMPTS = 3

@@ -32,8 +32,8 @@ from chalicelib.domain.reports import (
     report_priority,
 )
 from chalicelib.identity import MODERATOR, Caller
+from chalicelib.store.cursors import InvalidCursor
 from chalicelib.store.dynamo import VersionConflict
-from chalicelib.store.reports_store import InvalidCursor
 
 MAX_ATTEMPTS = 3
 

@@ -18,10 +18,7 @@ Layout (private to this module):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +36,7 @@ from chalicelib.domain.reports import (
     StatementOfReasons,
     Target,
 )
+from chalicelib.store.cursors import seal, unseal
 from chalicelib.store.dynamo import (
     batch_get,
     dynamodb_client,
@@ -53,10 +51,6 @@ from chalicelib.store.dynamo import (
 COUNTER_SHARDS = 4
 _UNFOUNDED_KEPT = 100
 _OPEN_QUEUE = "OPEN"
-
-
-class InvalidCursor(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -295,14 +289,11 @@ class ReportsStore:
             "Limit": limit,
         }
         if cursor is not None:
-            start = _decode_key(cursor, {"pk", "sk", "reporter_pk", "reporter_sk"})
-            if start.get("reporter_pk") != {"S": _reporter_pk(reporter_id)}:
-                raise InvalidCursor(cursor)
-            query["ExclusiveStartKey"] = start
+            query["ExclusiveStartKey"] = unseal(f"reports:{reporter_id}", cursor)
         with translated_errors():
             response = self.client.query(**query)
         reports = [_report_from_item(from_item(item)) for item in response.get("Items", [])]
-        return self._with_decisions(reports), _encode_key(response.get("LastEvaluatedKey"))
+        return self._with_decisions(reports), _seal_key(f"reports:{reporter_id}", response.get("LastEvaluatedKey"))
 
     def _with_decisions(self, reports: list[Report]) -> list[Report]:
         """Reports whose round was decided read as decided, even before their own items are updated."""
@@ -349,14 +340,11 @@ class ReportsStore:
             "Limit": limit,
         }
         if cursor is not None:
-            start = _decode_key(cursor, {"pk", "sk", "queue_pk", "queue_sk"})
-            if start.get("queue_pk") != {"S": _OPEN_QUEUE}:
-                raise InvalidCursor(cursor)
-            query["ExclusiveStartKey"] = start
+            query["ExclusiveStartKey"] = unseal("queue", cursor)
         with translated_errors():
             response = self.client.query(**query)
         heads = [from_item(item) for item in response.get("Items", [])]
-        return self._queue_items(heads), _encode_key(response.get("LastEvaluatedKey"))
+        return self._queue_items(heads), _seal_key("queue", response.get("LastEvaluatedKey"))
 
     def _queue_items(self, heads: list[dict[str, Any]]) -> list[QueueItem]:
         # The index is eventually consistent: re-read the heads (consistently) with their shards in one batch, and
@@ -697,21 +685,5 @@ def _queue_item(head: dict[str, Any], shards: list[dict[str, Any]]) -> QueueItem
     )
 
 
-def _encode_key(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
-
-
-def _decode_key(cursor: str, expected: set[str]) -> dict[str, Any]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise InvalidCursor(cursor) from error
-    if not isinstance(key, dict) or set(key) != expected:
-        raise InvalidCursor(cursor)
-    if not all(
-        isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str) for value in key.values()
-    ):
-        raise InvalidCursor(cursor)
-    return key
+def _seal_key(scope: str, key: dict[str, Any] | None) -> str | None:
+    return seal(scope, key) if key else None

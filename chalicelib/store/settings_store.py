@@ -9,13 +9,11 @@ A change is one transaction: the record's update (conditional on the version rea
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import date, datetime
 from typing import Any
 
 from chalicelib.domain.models import Account, Actor, AgeAssurance, AuditEvent, Change, EventKind, EventPage
+from chalicelib.store.cursors import InvalidCursor, seal, unseal
 from chalicelib.store.dynamo import (
     VersionConflict,
     batch_get,
@@ -33,10 +31,6 @@ _EVENT_PREFIX = "EVENT#"
 
 class AccountAlreadyExists(Exception):
     """A record with this account id is already stored."""
-
-
-class InvalidCursor(ValueError):
-    pass
 
 
 def _pk(account_id: str) -> str:
@@ -222,18 +216,12 @@ def _event_from_item(item: dict[str, Any]) -> AuditEvent:
 
 
 # -- cursors -------------------------------------------------------------------------------------------------------
-def encode_cursor(before_version: int | None) -> str | None:
-    if before_version is None:
-        return None
-    return base64.urlsafe_b64encode(json.dumps({"before": before_version}).encode()).decode().rstrip("=")
+def encode_cursor(account_id: str, before_version: int | None) -> str | None:
+    return None if before_version is None else seal(f"history:{account_id}", {"before": before_version})
 
 
-def decode_cursor(cursor: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        before = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
-        raise InvalidCursor(cursor) from error
+def decode_cursor(account_id: str, cursor: str) -> int:
+    before = unseal(f"history:{account_id}", cursor).get("before")
     if not isinstance(before, int) or isinstance(before, bool) or before < 1:
         raise InvalidCursor(cursor)
     return before

@@ -237,3 +237,14 @@ def test_concurrent_changes_to_one_account_lose_no_write(stack: LocalStack) -> N
     final = requests.get(f"{stack.url}/v1/accounts/u-http-8/settings", headers=bearer("u-http-8"), timeout=TIMEOUT)
     assert final.json()["version"] == 1 + len(changed_versions)
     assert len(history(stack, "u-http-8")) == 1 + len(changed_versions)
+
+
+def test_methods_no_route_has_and_oversized_urls_are_problem_json(stack: LocalStack) -> None:
+    # Given the local server / When it gets an unknown method, OPTIONS, and a 70 kB URL
+    unknown = requests.request("FOO", f"{stack.url}/v1/health", timeout=TIMEOUT)
+    options = requests.options(f"{stack.url}/v1/health", timeout=TIMEOUT)
+    huge_url = requests.get(f"{stack.url}/v1/health?pad={'x' * 70_000}", timeout=TIMEOUT)
+    # Then each is answered as problem+json, never as http.server's HTML
+    assert_problem(unknown, 405, "method_not_allowed")
+    assert_problem(options, 405, "method_not_allowed")
+    assert_problem(huge_url, 414, "uri_too_long")
