@@ -65,6 +65,9 @@ def history_page(account_id: str, page: EventPage) -> HistoryPage:
     return HistoryPage(events=[event_out(event) for event in page.events], next=cursor)
 
 
+MAX_CLAIMS_SHOWN = 20  # a queue page stays small however many owners reporters claim
+
+
 def _rfc3339(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
@@ -95,8 +98,11 @@ def report_view(report: Report) -> ReportView:
 
 def queue_item_out(item: QueueItem) -> QueueItemOut:
     return QueueItemOut(
+        round_id=item.round_id,
         target=QueueTarget(
-            type=item.target.type, id=item.target.id, claimed_account_ids=sorted(item.claimed_owner_ids)
+            type=item.target.type,
+            id=item.target.id,
+            claimed_account_ids=sorted(item.claimed_owner_ids)[:MAX_CLAIMS_SHOWN],
         ),
         report_count=item.report_count,
         reasons=sorted(item.reasons),

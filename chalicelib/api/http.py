@@ -97,3 +97,10 @@ def checked_path_id(value: str, pattern: re.Pattern[str], what: str) -> str:
 def query_params(request: Any) -> dict[str, str]:
     """The query string as a plain dict (the last value of a repeated parameter wins)."""
     return dict(request.query_params or {})
+
+
+def round_from_if_match(header: str | None) -> str | None:
+    """A queue item's `round_id`, sent as If-Match on a decision (quotes optional); `*` or none means any."""
+    if header is None or header.strip() == "*":
+        return None
+    return header.strip().removeprefix("W/").strip('"')

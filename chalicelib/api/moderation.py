@@ -8,7 +8,15 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.auth import route_authorizer
 from chalicelib.api.documents import decision_out, queue_item_out
-from chalicelib.api.http import checked_path_id, json_response, page_limit, parse_body, problem_view, query_params
+from chalicelib.api.http import (
+    checked_path_id,
+    json_response,
+    page_limit,
+    parse_body,
+    problem_view,
+    query_params,
+    round_from_if_match,
+)
 from chalicelib.api.middleware import current_scope
 from chalicelib.api.schemas import (
     ACCOUNT_ID_PATTERN,
@@ -43,7 +51,9 @@ def decide_target(target_type: str, target_id: str) -> Response:
     target = checked_target(target_type, checked_path_id(target_id, _CONTENT_ID, "target"))
     body = parse_body(DecisionRequestIn, moderation.current_request.raw_body)
     statement = StatementOfReasons(**body.statement_of_reasons.model_dump())
-    decision = decide(target, DecisionRequest(body.outcome, body.action, statement), current_scope().signed_in)
+    request = DecisionRequest(body.outcome, body.action, statement)
+    expected_round = round_from_if_match(moderation.current_request.headers.get("if-match"))
+    decision = decide(target, request, current_scope().signed_in, expected_round)
     current_scope().metrics.append(("Decisions", {"outcome": decision.outcome}))
     return json_response(decision_out(decision))
 

@@ -175,11 +175,18 @@ OPERATIONS: tuple[Operation, ...] = (
         "decideTarget",
         "Decide every open report on a target, with a statement of reasons (moderators)",
         {200: ("The recorded decision", schemas.DecisionOut)},
-        (400, 403, 404, 409, 415, 422, *_AUTHED),
+        (400, 403, 404, 409, 412, 415, 422, *_AUTHED),
         request=schemas.DecisionRequestIn,
         parameters=(
             _path_param("target_type", "comment, video, account, message or live"),
             _path_param("target_id", "1-128 letters, digits, '_', '.', ':' or '-'"),
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "The queue item's round_id: decide only the reports reviewed (else 412).",
+            },
         ),
     ),
     Operation(

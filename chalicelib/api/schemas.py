@@ -226,6 +226,7 @@ class QueueTarget(ResponseModel):
 
 
 class QueueItemOut(ResponseModel):
+    round_id: str = Field(description="Send as If-Match on the decision to decide exactly the reports you reviewed.")
     target: QueueTarget
     report_count: int
     reasons: list[str]

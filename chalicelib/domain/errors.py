@@ -106,3 +106,9 @@ class RequestInProgress(Conflict):
 
 class NoOpenReports(Conflict):
     code = "no_open_reports"
+
+
+class RoundChanged(PreconditionFailed):
+    """The reports on a target changed since the moderator read them."""
+
+    code = "precondition_failed"

@@ -89,7 +89,8 @@ class RateWindow:
     accepted_at: tuple[datetime, ...] = ()
 
     def recent(self, now: datetime, window: timedelta = timedelta(hours=1)) -> tuple[datetime, ...]:
-        return tuple(sorted(at for at in self.accepted_at if now - window < at <= now))
+        # Entries stamped a little ahead of this clock (another instance's) still count.
+        return tuple(sorted(at for at in self.accepted_at if now - window < at))
 
     def retry_after_seconds(self, now: datetime, limit: int, window: timedelta = timedelta(hours=1)) -> int | None:
         """None when one more report fits; otherwise the whole seconds until the oldest one leaves the window."""
@@ -145,6 +146,7 @@ class Report:
     round_id: str
     status: ReportStatus = ReportStatus.RECEIVED
     decision: Decision | None = None
+    claim_names_an_account: bool = False  # the claimed owner is an account this service knows
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from chalicelib import bootstrap
-from chalicelib.domain.errors import Conflict, NoOpenReports, NotFound, Problem, Unavailable, ValidationFailed
+from chalicelib.domain.errors import (
+    Conflict,
+    NoOpenReports,
+    NotFound,
+    Problem,
+    RoundChanged,
+    Unavailable,
+    ValidationFailed,
+)
 from chalicelib.domain.reports import Decision, QueueItem, StatementOfReasons, Target
 from chalicelib.identity import Caller
 from chalicelib.observability import logger
+from chalicelib.services.retry import pause_before_retry
 from chalicelib.store.cursors import InvalidCursor
 from chalicelib.store.dynamo import VersionConflict
 from chalicelib.store.reports_store import Mute
@@ -42,15 +51,25 @@ def checked_target(target_type: str, target_id: str) -> Target:
     return Target(target_type, target_id)
 
 
-def decide(target: Target, request: DecisionRequest, moderator: Caller) -> Decision:
-    """Decides every open report on the target at once; each reporter then sees the outcome."""
+def decide(target: Target, request: DecisionRequest, moderator: Caller, expected_round: str | None = None) -> Decision:
+    """Decides every open report on the target at once; each reporter then sees the outcome.
+
+    The decision covers the round the moderator saw: `expected_round` (the queue item's `round_id`, sent as
+    If-Match) pins it, and without it the round first read here is pinned, so a retry never decides reports that
+    arrived in a round the moderator has not seen.
+    """
     _check_action(request)
     store = bootstrap.reports_store()
-    for _ in range(MAX_ATTEMPTS):
-        open_round, shard_counts = store.open_round(target)
+    rules = bootstrap.policy().reports
+    _finish_unfinished(target)
+    pinned = expected_round
+    for attempt in range(MAX_ATTEMPTS):
+        open_round = store.open_round(target)
         if open_round is None:
-            _finish_unfinished(target)
             raise NoOpenReports("this target has no open reports")
+        if pinned is not None and open_round.round_id != pinned:
+            raise RoundChanged("the reports on this target changed since you read them; review the queue again")
+        pinned = open_round.round_id
         now = bootstrap.clock()()
         decision = Decision(
             decision_id=str(uuid.uuid4()),
@@ -61,15 +80,16 @@ def decide(target: Target, request: DecisionRequest, moderator: Caller) -> Decis
             statement=request.statement,
             moderator_id=moderator.sub,
             decided_at=now,
-            report_count=sum(shard_counts),
         )
         try:
-            store.record_decision(decision, shard_counts)
+            count = store.record_decision(decision, now + timedelta(days=rules.retention_days_after_decision))
         except VersionConflict:
-            continue  # a report landed, or another moderator decided: read again
+            pause_before_retry(attempt)
+            continue
+        decision = replace(decision, report_count=count)
         _close_reports(decision)
         return decision
-    raise Conflict("reports on this target keep arriving; try again")
+    raise Conflict("this target is busy; try again")
 
 
 def _finish_unfinished(target: Target) -> None:
@@ -100,11 +120,8 @@ def _close_reports(decision: Decision) -> None:
         reports = store.reports_in_round(decision.target, decision.round_id)
         store.mark_decided(reports, decision, now + timedelta(days=rules.retention_days_after_decision))
         if decision.outcome == NO_VIOLATION:
-            store.record_unfounded(
-                [report.reporter_id for report in reports],
-                now,
-                keep_since=now - timedelta(days=rules.unfounded_window_days),
-            )
+            window = timedelta(days=rules.unfounded_window_days)
+            store.record_unfounded([report.reporter_id for report in reports], decision, now + window)
         store.finish_decision(decision)
     except Unavailable:
         logger().warning("reports not yet marked decided", extra={"decision_id": decision.decision_id})

@@ -5,6 +5,9 @@ A receipt never says anything about the reported account, so reporting cannot be
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -12,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import bootstrap
+from chalicelib.config import get_config
 from chalicelib.domain.errors import (
     Conflict,
     IdempotencyKeyReused,
@@ -27,11 +31,11 @@ from chalicelib.domain.reports import (
     ReportContext,
     ReportStatus,
     Target,
-    count_recent,
     report_flags,
     report_priority,
 )
 from chalicelib.identity import MODERATOR, Caller
+from chalicelib.services.retry import pause_before_retry
 from chalicelib.store.cursors import InvalidCursor
 from chalicelib.store.dynamo import VersionConflict
 
@@ -89,8 +93,19 @@ def submit_report(submission: dict[str, Any]) -> dict[str, Any]:
     now = bootstrap.clock()()
     target = Target(body["target"]["type"], body["target"]["id"])
     store = bootstrap.reports_store()
-    for _ in range(MAX_ATTEMPTS):
-        state = store.submission_state(reporter_id, target, body["reason"])
+    report_id = _report_id(reporter_id, submission["idempotency_key"], body)
+    for attempt in range(MAX_ATTEMPTS):
+        state = store.submission_state(
+            report_id,
+            reporter_id,
+            target,
+            body["reason"],
+            unfounded_since=now - timedelta(days=rules.unfounded_window_days),
+            unfounded_cap=rules.unfounded_flag_threshold,
+        )
+        if state.own_report is not None:  # stored by an attempt whose answer was lost: the same receipt again
+            own = state.own_report
+            return Receipt(201, own.report_id, own.status.value, _rfc3339(own.received_at)).as_dict()
         if state.duplicate_of and state.duplicate_until and state.duplicate_until > now:
             existing = store.get_report(state.duplicate_of)
             # The same report again within the window: no new report, not counted. Once the first one is decided, a
@@ -100,7 +115,7 @@ def submit_report(submission: dict[str, Any]) -> dict[str, Any]:
         retry_after = state.rate.retry_after_seconds(now, rules.rate_limit_per_hour)
         if retry_after is not None:
             raise RateLimited(f"at most {rules.rate_limit_per_hour} reports an hour; try again later", retry_after)
-        report = _new_report(reporter_id, body, target, state, now)
+        report = _new_report(report_id, reporter_id, body, target, state, now)
         try:
             store.record_report(
                 report,
@@ -109,13 +124,24 @@ def submit_report(submission: dict[str, Any]) -> dict[str, Any]:
                 now + timedelta(hours=rules.duplicate_window_hours),
                 now,
             )
-        except VersionConflict:
-            continue  # another report by this reporter or on this target landed first: re-read and retry
+        except VersionConflict:  # another report by this reporter or on this target landed first: re-read, retry
+            pause_before_retry(attempt)
+            continue
         return Receipt(201, report.report_id, report.status.value, _rfc3339(report.received_at)).as_dict()
     raise Conflict("too many reports arrived at once; retry")
 
 
-def _new_report(reporter_id: str, body: dict[str, Any], target: Target, state: Any, now: datetime) -> Report:
+def _report_id(reporter_id: str, idempotency_key: str, body: dict[str, Any]) -> str:
+    """The same submission always gets the same id (so a retry after a lost answer finds it), and nobody can
+    derive another reporter's ids: a keyed hash of reporter, key and body."""
+    canonical = json.dumps([reporter_id, idempotency_key, body], sort_keys=True, separators=(",", ":")).encode()
+    digest = hmac.new(get_config().fingerprint_key, b"report-id\x00" + canonical, hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def _new_report(
+    report_id: str, reporter_id: str, body: dict[str, Any], target: Target, state: Any, now: datetime
+) -> Report:
     policy = bootstrap.policy()
     claimed_owner: str | None = body["target"].get("account_id")
     # Who may own the target: the reporter's claim, and for an account report the account itself. A claim may raise
@@ -127,12 +153,10 @@ def _new_report(reporter_id: str, body: dict[str, Any], target: Target, state: A
         reporter_is_minor=reporter_id in bands and policy.is_minor_band(bands[reporter_id]),
         claimed_owner_is_minor=any(owner in bands and policy.is_minor_band(bands[owner]) for owner in owners),
         reporter_muted=state.mute is not None and state.mute.muted_until > now,
-        reporter_unfounded_recently=count_recent(
-            state.unfounded_at, now, timedelta(days=policy.reports.unfounded_window_days)
-        ),
+        reporter_unfounded_recently=state.unfounded_recently,
     )
     return Report(
-        report_id=str(uuid.uuid4()),
+        report_id=report_id,
         reporter_id=reporter_id,
         target=target,
         claimed_owner_id=claimed_owner or (target.id if target.type == "account" else None),
@@ -143,6 +167,7 @@ def _new_report(reporter_id: str, body: dict[str, Any], target: Target, state: A
         priority=report_priority(policy.reports, context),
         flags=report_flags(policy.reports, context),
         round_id=state.open_round.round_id if state.open_round else str(uuid.uuid4()),
+        claim_names_an_account=claimed_owner in bands,
     )
 
 

@@ -40,7 +40,6 @@ from chalicelib.store.cursors import seal, unseal
 from chalicelib.store.dynamo import (
     batch_get,
     dynamodb_client,
-    error_code,
     from_item,
     to_attr,
     to_item,
@@ -49,7 +48,6 @@ from chalicelib.store.dynamo import (
 )
 
 COUNTER_SHARDS = 4
-_UNFOUNDED_KEPT = 100
 _OPEN_QUEUE = "OPEN"
 
 
@@ -75,7 +73,8 @@ class SubmissionState:
     rate: RateWindow
     rate_revision: int
     mute: Mute | None
-    unfounded_at: tuple[datetime, ...]
+    unfounded_recently: int
+    own_report: Report | None  # this very submission, stored by an earlier attempt whose answer was lost
     duplicate_of: str | None
     duplicate_until: datetime | None
     open_round: OpenRound | None
@@ -125,33 +124,53 @@ class ReportsStore:
         return self._client
 
     # -- submission --------------------------------------------------------------------------------------------------
-    def submission_state(self, reporter_id: str, target: Target, reason: str) -> SubmissionState:
+    def submission_state(
+        self,
+        report_id: str,
+        reporter_id: str,
+        target: Target,
+        reason: str,
+        unfounded_since: datetime,
+        unfounded_cap: int,
+    ) -> SubmissionState:
         reporter = _reporter_pk(reporter_id)
         keys = {
+            "own": _report_key(report_id),
             "rate": _key(reporter, "RATE"),
             "mute": _key(reporter, "MUTE"),
-            "unfounded": _key(reporter, "UNFOUNDED"),
             "dedupe": _key(reporter, _dedupe_sk(target, reason)),
             "open": _key(_target_pk(target), "OPEN"),
         }
         found = self._batch_get(list(keys.values()))
         item = {name: found.get((key["pk"]["S"], key["sk"]["S"])) for name, key in keys.items()}
-        rate, mute, unfounded, dedupe, open_round = (
-            item["rate"],
-            item["mute"],
-            item["unfounded"],
-            item["dedupe"],
-            item["open"],
-        )
+        own, rate, mute, dedupe, open_round = item["own"], item["rate"], item["mute"], item["dedupe"], item["open"]
         return SubmissionState(
             rate=RateWindow(tuple(datetime.fromisoformat(at) for at in (rate or {}).get("accepted_at", []))),
             rate_revision=int((rate or {}).get("revision", 0)),
+            own_report=_report_from_item(own) if own else None,
             mute=_mute_from_item(mute) if mute else None,
-            unfounded_at=tuple(datetime.fromisoformat(at) for at in (unfounded or {}).get("decided_at", [])),
+            unfounded_recently=self._count_unfounded(reporter, unfounded_since, unfounded_cap),
             duplicate_of=dedupe["report_id"] if dedupe else None,
             duplicate_until=datetime.fromisoformat(dedupe["until"]) if dedupe else None,
             open_round=_open_round_from_item(open_round) if open_round else None,
         )
+
+    def _count_unfounded(self, reporter_pk: str, since: datetime, cap: int) -> int:
+        """How many `no_violation` outcomes the reporter had since `since`, counted up to `cap` (all the flag needs)."""
+        with translated_errors():
+            response = self.client.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :reporter AND sk BETWEEN :since AND :end",
+                ExpressionAttributeValues={
+                    ":reporter": to_attr(reporter_pk),
+                    ":since": to_attr(f"UNFOUNDED#{since.isoformat()}"),
+                    ":end": to_attr("UNFOUNDED#~"),
+                },
+                Select="COUNT",
+                Limit=cap,
+                ConsistentRead=True,
+            )
+        return int(response.get("Count", 0))
 
     def record_report(
         self, report: Report, state: SubmissionState, rate: RateWindow, duplicate_until: datetime, now: datetime
@@ -253,7 +272,9 @@ class ReportsStore:
         if report.flags:
             values[":flags"] = {"SS": sorted(flag.value for flag in report.flags)}
             expression += ", flags :flags"
-        if report.claimed_owner_id:
+        if report.claimed_owner_id and report.claim_names_an_account:
+            # Only claims that name a real account are kept on the shared counters, so reporters cannot grow them
+            # without bound with made-up ids. Every claim stays on its own report.
             values[":owners"] = {"SS": [report.claimed_owner_id]}
             expression += ", claimed_owner_ids :owners"
         expression += " SET first_reported_at = if_not_exists(first_reported_at, :at), last_reported_at = :at"
@@ -315,20 +336,10 @@ class ReportsStore:
         return resolved
 
     # -- the queue ---------------------------------------------------------------------------------------------------
-    def open_round(self, target: Target) -> tuple[OpenRound | None, tuple[int, ...]]:
-        """The target's open round and each counter shard's report count."""
+    def open_round(self, target: Target) -> OpenRound | None:
         head_key = _key(_target_pk(target), "OPEN")
-        found = self._batch_get([head_key])
-        head = found.get((head_key["pk"]["S"], "OPEN"))
-        if head is None:
-            return None, ()
-        open_round = _open_round_from_item(head)
-        shard_keys = [_key(_target_pk(target), _shard_sk(open_round.round_id, n)) for n in range(COUNTER_SHARDS)]
-        shards = self._batch_get(shard_keys)
-        counts = tuple(
-            int(shards.get((key["pk"]["S"], key["sk"]["S"]), {}).get("report_count", 0)) for key in shard_keys
-        )
-        return open_round, counts
+        head = self._batch_get([head_key]).get((head_key["pk"]["S"], "OPEN"))
+        return None if head is None else _open_round_from_item(head)
 
     def queue_page(self, limit: int, cursor: str | None) -> tuple[list[QueueItem], str | None]:
         query: dict[str, Any] = {
@@ -357,8 +368,12 @@ class ReportsStore:
         items = []
         for head in heads:
             current = found.get((head["pk"], "OPEN"))
-            if current is None or current["round_id"] != head["round_id"]:
+            if current is None:  # decided since the index was written
                 continue
+            if current["round_id"] != head["round_id"]:  # reopened since: read the new round's shards
+                found |= self._batch_get(
+                    [_key(head["pk"], _shard_sk(current["round_id"], n)) for n in range(COUNTER_SHARDS)]
+                )
             shards = [
                 found[(head["pk"], _shard_sk(current["round_id"], n))]
                 for n in range(COUNTER_SHARDS)
@@ -368,13 +383,16 @@ class ReportsStore:
         return items
 
     # -- decisions ---------------------------------------------------------------------------------------------------
-    def record_decision(self, decision: Decision, shard_counts: tuple[int, ...]) -> None:
-        """Records the decision, closes the round and every counter shard, atomically.
+    def record_decision(self, decision: Decision, retention_until: datetime) -> int:
+        """Records the decision and closes the round and its counter shards in one transaction, then counts.
 
-        Each shard must still hold the count the decision was made on, so `report_count` is exact: `VersionConflict`
-        when a report landed meanwhile or the round is no longer open (re-read and retry, or refuse).
+        Closing never waits for a quiet moment (reports keep landing on a viral target): a report that races the
+        close fails its own shard condition and opens a new round. Closed shards cannot change, so the count read
+        afterwards is exact; it is written onto the decision record and returned. `VersionConflict` when the
+        round is no longer open.
         """
         target_pk = _target_pk(decision.target)
+        shard_keys = [_key(target_pk, _shard_sk(decision.round_id, shard)) for shard in range(COUNTER_SHARDS)]
         transaction: list[dict[str, Any]] = [
             self._put(
                 {**_key(target_pk, f"DECISION#{decision.round_id}"), **_decision_item(decision)},
@@ -389,25 +407,32 @@ class ReportsStore:
                 }
             },
         ]
-        for shard, seen in enumerate(shard_counts):
-            values: dict[str, Any] = {":now": to_attr(decision.decided_at.isoformat())}
-            if seen:
-                condition = "report_count = :seen AND attribute_not_exists(closed_at)"
-                values[":seen"] = to_attr(seen)
-            else:
-                condition = "attribute_not_exists(report_count) AND attribute_not_exists(closed_at)"
+        for key in shard_keys:
             transaction.append(
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": _key(target_pk, _shard_sk(decision.round_id, shard)),
-                        "UpdateExpression": "SET closed_at = :now",
-                        "ConditionExpression": condition,
-                        "ExpressionAttributeValues": values,
+                        "Key": key,
+                        "UpdateExpression": "SET closed_at = :now, expires_at = :expires",
+                        "ConditionExpression": "attribute_not_exists(closed_at)",
+                        "ExpressionAttributeValues": {
+                            ":now": to_attr(decision.decided_at.isoformat()),
+                            ":expires": to_attr(_epoch(retention_until)),
+                        },
                     }
                 }
             )
         self._transact(transaction)
+        shards = self._batch_get(shard_keys)
+        report_count = sum(int(item.get("report_count", 0)) for item in shards.values())
+        with translated_errors():
+            self.client.update_item(
+                TableName=self._table,
+                Key=_key(target_pk, f"DECISION#{decision.round_id}"),
+                UpdateExpression="SET report_count = :count",
+                ExpressionAttributeValues={":count": to_attr(report_count)},
+            )
+        return report_count
 
     def unfinished_decisions(self, target: Target) -> list[Decision]:
         """Decisions on the target whose reports were not all marked decided yet."""
@@ -461,43 +486,35 @@ class ReportsStore:
         return [_report_from_item(item) for item in found.values()]
 
     def mark_decided(self, reports: Iterable[Report], decision: Decision, expires_at: datetime) -> None:
-        """Writes each report as decided, with its retention TTL (25 per batch)."""
-        items = [
-            {**_report_item(_decided(report, decision)), "expires_at": to_attr(_epoch(expires_at))}
-            for report in reports
-        ]
+        """Writes each report (and its round pointer) as decided, with its retention TTL (25 per batch)."""
+        expires = to_attr(_epoch(expires_at))
+        items = []
+        for report in reports:
+            items.append({**_report_item(_decided(report, decision)), "expires_at": expires})
+            pointer_sk = f"ROUND#{report.round_id}#REPORT#{report.report_id}"
+            items.append(
+                {
+                    **_key(_target_pk(report.target), pointer_sk),
+                    "report_id": to_attr(report.report_id),
+                    "expires_at": expires,
+                }
+            )
         for start in range(0, len(items), 25):
             self._batch_write([{"PutRequest": {"Item": item}} for item in items[start : start + 25]])
 
-    def record_unfounded(self, reporter_ids: Iterable[str], at: datetime, keep_since: datetime) -> None:
-        """Appends a `no_violation` outcome to each reporter's recent list, dropping entries older than the window."""
-        for reporter_id in sorted(set(reporter_ids)):
-            self._append_unfounded(_key(_reporter_pk(reporter_id), "UNFOUNDED"), at, keep_since)
-
-    def _append_unfounded(self, key: dict[str, Any], at: datetime, keep_since: datetime) -> None:
-        from botocore.exceptions import ClientError
-
-        for _ in range(5):  # optimistic: two decisions at once for one reporter must not drop an outcome
-            with translated_errors():
-                response = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
-            stored = from_item(response.get("Item", {}))
-            revision = int(stored.get("revision", 0))
-            recent = [stamp for stamp in stored.get("decided_at", []) if datetime.fromisoformat(stamp) > keep_since]
-            recent = recent[-(_UNFOUNDED_KEPT - 1) :]  # bounded: the flag needs only the most recent ones
-            item = {**key, **to_item({"decided_at": [*recent, at.isoformat()], "revision": revision + 1})}
-            try:
-                with translated_errors():
-                    self.client.put_item(
-                        TableName=self._table,
-                        Item=item,
-                        ConditionExpression="attribute_not_exists(pk) OR revision = :revision",
-                        ExpressionAttributeValues={":revision": to_attr(revision)},
-                    )
-                return
-            except ClientError as error:
-                if error_code(error) != "ConditionalCheckFailedException":
-                    raise
-        raise Unavailable("storage is busy; try again shortly")
+    def record_unfounded(self, reporter_ids: Iterable[str], decision: Decision, expires_at: datetime) -> None:
+        """One item per reporter and decision (a repeated close-out counts nothing twice), expiring with the window."""
+        items = [
+            {
+                **_key(
+                    _reporter_pk(reporter_id), f"UNFOUNDED#{decision.decided_at.isoformat()}#{decision.decision_id}"
+                ),
+                **to_item({"decision_id": decision.decision_id, "expires_at": _epoch(expires_at)}),
+            }
+            for reporter_id in sorted(set(reporter_ids))
+        ]
+        for start in range(0, len(items), 25):
+            self._batch_write([{"PutRequest": {"Item": item}} for item in items[start : start + 25]])
 
     # -- mutes -------------------------------------------------------------------------------------------------------
     def set_mute(self, reporter_id: str, mute: Mute) -> None:

@@ -232,3 +232,12 @@ def test_the_rate_limit_comes_from_the_policy(policy: Policy) -> None:
     # Given the policy in force / Then a reporter may file 20 reports an hour and duplicates are folded for 24 hours
     assert policy.reports.rate_limit_per_hour == 20
     assert policy.reports.duplicate_window_hours == 24
+
+
+def test_reports_stamped_slightly_ahead_of_this_clock_still_count() -> None:
+    # Given 20 reports stamped one second ahead of this instance's clock
+    ahead = tuple(NOW + timedelta(seconds=1) for _ in range(20))
+    # When this instance checks the hour's limit
+    retry_after = RateWindow(ahead).retry_after_seconds(NOW, 20)
+    # Then the reporter is at the limit
+    assert retry_after is not None
