@@ -1,11 +1,21 @@
-"""Fixes to moto that the local stack needs to hold up with tens of thousands of accounts.
+"""Fixes to moto that the local stack needs to hold up with tens of thousands of accounts and reports.
 
-In moto 5.2.5 two calls cost time in proportion to the whole table, which makes a table of 20k items answer in
-about a second. `install()` replaces both with equivalents that cost what they touch:
+In moto 5.2.5 three calls cost time in proportion to the whole table, which makes a table of 20k items answer in
+about a second. `install()` replaces them with equivalents that cost what they touch:
 - `DynamoDBBackend.transact_write_items` deep-copies every table it names, on every call, so that it can roll
   back; ours keeps a journal of copies of only the items the transaction writes.
 - `Table.query` on the table's own key lists and sorts every item in the table, then keeps one partition's;
-  ours hands it only that partition. (Queries on an index still read the whole table, as moto has no index.)
+  ours hands it only that partition.
+- `Table.query` on an index does the same and keeps the items whose index key matches; ours hands it only the items
+  whose index partition key equals the one asked for, from a map per table of index partition -> table keys. The map
+  is built on a table's first index query, then kept in step by marking each key that a put, update, delete or
+  transaction rollback touches and re-reading just those items before the next index query. Anything it cannot
+  account for (the items dict replaced, indexes changed, a key it cannot work out) makes it rebuild from scratch.
+
+Each narrowed query still runs moto's own code over a view of the table whose `all_items()` lists only candidates
+(every item moto would keep, and perhaps some it then drops), so key conditions, sparse indexes, sorting,
+ScanIndexForward, Limit, ExclusiveStartKey/LastEvaluatedKey, filters and projections behave exactly as moto's. (moto
+5.2.5 never expires items by TTL: an expired item stays, in the table and in its indexes, with or without this.)
 """
 
 from __future__ import annotations
@@ -25,11 +35,14 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.models.table import GlobalSecondaryIndex, StreamShard, Table
 
 # What `install()` replaces; the tests run moto's own code and ours side by side.
 ORIGINAL_TRANSACT_WRITE_ITEMS = DynamoDBBackend.transact_write_items
 ORIGINAL_QUERY = Table.query
+ORIGINAL_PUT_ITEM = Table.put_item
+ORIGINAL_DELETE_ITEM = Table.delete_item
+ORIGINAL_UPDATE_ITEM = DynamoDBBackend.update_item
 
 # (code, message, old item) per transaction item; (None, None, None) for one that succeeded. moto's own shape.
 CancellationReason = tuple[str | None, str | None, dict[str, Any] | None]
@@ -41,20 +54,34 @@ def install() -> None:
     """Replace moto's slow calls for every backend in this process (idempotent)."""
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
+    # Every way moto changes an item, so that the index partition maps hear of it.
+    Table.put_item = _put_item  # type: ignore[method-assign]
+    Table.delete_item = _delete_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
 
 
 # --- queries: read one partition, not the whole table ----------------------------------------------------------------
 
 
-class _PartitionView:
-    """A table as moto's query sees it, except that `all_items` lists one partition (in the same order)."""
+class _View:
+    """A table as moto's query sees it, except that `all_items` lists only some items."""
 
-    def __init__(self, table: Table, hash_key: DynamoType) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
-        self._hash_key = hash_key
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._table, name)
+
+    def all_items(self) -> list[Item]:
+        raise NotImplementedError
+
+
+class _PartitionView(_View):
+    """The items of one partition of the table's own key, in moto's `all_items` order."""
+
+    def __init__(self, table: Table, hash_key: DynamoType) -> None:
+        super().__init__(table)
+        self._hash_key = hash_key
 
     def all_items(self) -> list[Item]:
         partition: Any = self._table.items.get(self._hash_key)
@@ -63,6 +90,21 @@ class _PartitionView:
         if not self._table.has_range_key:
             return [partition]
         return sorted(partition.values(), key=lambda item: item.range_key)
+
+
+class _CandidatesView(_View):
+    """Items already chosen: every item moto's query on an index keeps, and perhaps some it then drops.
+
+    Their order does not change the answer (moto sorts what it keeps by a key no two items share), only how much
+    work moto's sort does: `_in_index_order` hands them over already sorted.
+    """
+
+    def __init__(self, table: Table, candidates: list[Item]) -> None:
+        super().__init__(table)
+        self._candidates = candidates
+
+    def all_items(self) -> list[Item]:
+        return self._candidates
 
 
 def _query(
@@ -78,8 +120,11 @@ def _query(
     *args: Any,
     **kwargs: Any,
 ) -> tuple[list[Item], int, dict[str, Any] | None]:
-    """moto's Table.query; on the table's own key it runs over the partition alone (it keeps no other item)."""
-    table: Any = self if index_name or hash_key is None else _PartitionView(self, hash_key)
+    """moto's Table.query, run over only the items that can match: one partition of the table or of the index."""
+    if index_name:
+        table: Any = _index_view(self, index_name, kwargs.get("hash_key_conditions"))
+    else:
+        table = self if hash_key is None else _PartitionView(self, hash_key)
     result: tuple[list[Item], int, dict[str, Any] | None] = ORIGINAL_QUERY(
         table,
         hash_key,
@@ -96,6 +141,253 @@ def _query(
     return result
 
 
+def _index_view(table: Table, index_name: str, hash_key_conditions: Any) -> Any:
+    """What an index query should run over: the items whose index partition key equals the one asked for.
+
+    The table itself (moto's full scan) whenever the query is not the plain kind: an unknown index (moto raises),
+    a key of several attributes, no equality on the index's partition key, or a value that cannot be a dict key.
+    moto keeps an item only if it has every hash key condition's attribute equal to its value; the candidates are
+    all items whose index partition attribute equals that value, so they include every item it keeps.
+    """
+    index = {index.name: index for index in table.all_indexes()}.get(index_name)
+    if index is None or not isinstance(hash_key_conditions, list):
+        return table
+    hash_attrs = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+    if len(hash_attrs) != 1:
+        return table
+    value = None
+    for condition in hash_key_conditions:  # as moto reads them: the last condition on an attribute wins
+        if isinstance(condition, tuple) and len(condition) == 2 and condition[0] == hash_attrs[0]:
+            value = condition[1]
+    if not isinstance(value, DynamoType) or _value_key(value) is None:
+        return table
+    if hash_attrs[0] == table.hash_key_attr:  # a local index, or a global one on the table's own partition key
+        return _PartitionView(table, value)
+    candidates = _index_partitions(table).candidates(table, index_name, value)
+    return _CandidatesView(table, _in_index_order(table, index, candidates))
+
+
+# The key of an item in the table: (hash key, range key or None).
+_TableKey = tuple[DynamoType, DynamoType | None]
+# An attribute value as a dict key: (type, cast value), which is how DynamoType compares and hashes.
+_ValueKey = tuple[str, Any]
+_STATE = "_moto_patches_index_partitions"  # where a table keeps its map
+
+
+def _value_key(value: DynamoType) -> _ValueKey | None:
+    """`value` as a dict key that matches exactly the values moto's `==` matches; None for sets, lists and maps."""
+    key = (value.type, value.cast_value)
+    try:
+        hash(key)
+    except TypeError:
+        return None  # equal to no value a query can hash, so never a candidate
+    return key
+
+
+def _indexed_attrs(table: Table) -> dict[str, str]:
+    """{index name: partition key attribute} for the indexes that the map serves, as moto's query finds them."""
+    attrs: dict[str, str] = {}
+    for index in table.all_indexes():
+        hash_attrs = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+        attrs.pop(index.name, None)  # a later index of the same name hides an earlier one, as in moto's lookup
+        if len(hash_attrs) == 1 and hash_attrs[0] != table.hash_key_attr:
+            attrs[index.name] = hash_attrs[0]
+    return attrs
+
+
+def _item_at(table: Table, key: _TableKey) -> Item | None:
+    """The item stored under `key`, without moto's defaultdict making an empty partition for it."""
+    hash_key, range_key = key
+    stored: Any = table.items.get(hash_key)
+    if table.has_range_key:
+        item = stored.get(range_key) if isinstance(stored, dict) and range_key is not None else None
+    else:
+        item = stored
+    return item if isinstance(item, Item) else None
+
+
+def _cast(value: DynamoType) -> Any:
+    return value.value if value.type == "S" else value.cast_value  # what DynamoType compares, without its overhead
+
+
+def _table_key_order(item: Item) -> Any:
+    """The order of moto's `Table.all_items` (table keys have one type each, so their cast values order alike)."""
+    return (_cast(item.hash_key), _cast(item.range_key)) if item.range_key else _cast(item.hash_key)
+
+
+def _in_index_order(table: Table, index: Any, candidates: list[Item]) -> list[Item]:
+    """The candidates in the order moto's query will sort them into, so that its sort has nothing to move.
+
+    moto sorts the items it keeps by the tuple of their index key and table key values (found as below), which no two
+    items share. Where each of those attributes holds values of one type, DynamoType compares them as their cast
+    values do, so sorting by cast values gives moto's order exactly and moto's own sort, on sorted input, is one
+    pass. Otherwise (types mixed, which DynamoDB itself refuses for key attributes) they go in the order of moto's
+    `all_items`, as moto's unpatched query would see them, and moto sorts them itself. An item without one of the
+    attributes is one moto drops (only an index sort key can be missing), so where it goes does not matter.
+    """
+    hash_attrs = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+    range_attrs: list[str | None] = [key["AttributeName"] for key in index.schema if key["KeyType"] == "RANGE"]
+    if not range_attrs:
+        global_index = isinstance(index, GlobalSecondaryIndex) and table.range_key_attr
+        range_attrs = [table.range_key_attr if global_index else table.hash_key_attr]
+    sort_attrs = table._generate_attr_to_sort_by(
+        [*hash_attrs, table.hash_key_attr], [*range_attrs, table.range_key_attr]
+    )
+    types: list[set[str]] = [set() for _ in sort_attrs]
+    keyed: list[tuple[tuple[Any, ...], Item]] = []
+    unsorted: list[Item] = []  # lacking an index sort key attribute: moto drops these before it sorts
+    for item in candidates:
+        values = [value for attr in sort_attrs if isinstance(value := item.attrs.get(attr), DynamoType)]
+        if len(values) < len(sort_attrs):
+            unsorted.append(item)
+            continue
+        for seen, value in zip(types, values, strict=True):
+            seen.add(value.type)
+        keyed.append((tuple(_cast(value) for value in values), item))
+    if any(len(seen) > 1 for seen in types):
+        return sorted(candidates, key=_table_key_order)
+    try:
+        keyed.sort(key=lambda pair: pair[0])
+    except TypeError:  # values whose cast values do not order (NULL, say): moto's own sort decides
+        return sorted(candidates, key=_table_key_order)
+    return [item for _, item in keyed] + unsorted
+
+
+class _IndexPartitions:
+    """For each index on another attribute than the table's partition key: value of that attribute -> table keys.
+
+    Exact for every key outside `dirty`; `refresh` re-reads those. It holds keys, never items, since moto changes
+    items in place and replaces them on put.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.items = table.items  # the dict it describes: replaced (a restore, say), the map is rebuilt
+        self.attrs = _indexed_attrs(table)
+        self.partitions: dict[str, dict[_ValueKey, set[_TableKey]]] = {name: {} for name in self.attrs}
+        self.entries: dict[_TableKey, list[tuple[str, _ValueKey]]] = {}
+        self.dirty: set[_TableKey] = set()
+        stored: Any
+        for stored in list(table.items.values()):
+            for item in stored.values() if table.has_range_key and isinstance(stored, dict) else [stored]:
+                if isinstance(item, Item):
+                    self._add(_copy_key(item.hash_key, item.range_key), item)
+
+    def describes(self, table: Table) -> bool:
+        return self.items is table.items and self.attrs == _indexed_attrs(table)
+
+    def refresh(self, table: Table) -> None:
+        for key in self.dirty:
+            self._remove(key)
+            item = _item_at(table, key)
+            if item is not None:
+                self._add(key, item)
+        self.dirty.clear()
+
+    def candidates(self, table: Table, index_name: str, value: DynamoType) -> list[Item]:
+        value_key = _value_key(value)
+        keys = self.partitions[index_name].get(value_key, ()) if value_key is not None else ()
+        return [item for key in keys if (item := _item_at(table, key)) is not None]
+
+    def _add(self, key: _TableKey, item: Item) -> None:
+        entries = []
+        for name, attr in self.attrs.items():
+            value = item.attrs.get(attr)
+            value_key = _value_key(value) if isinstance(value, DynamoType) else None
+            if value_key is None:  # sparse: not in this index (or a value no query can name)
+                continue
+            self.partitions[name].setdefault(value_key, set()).add(key)
+            entries.append((name, value_key))
+        if entries:
+            self.entries[key] = entries
+
+    def _remove(self, key: _TableKey) -> None:
+        for name, value_key in self.entries.pop(key, ()):
+            partition = self.partitions[name]
+            keys = partition[value_key]
+            keys.discard(key)
+            if not keys:
+                del partition[value_key]
+
+
+def _index_partitions(table: Table) -> _IndexPartitions:
+    """The table's map, brought up to date (built on first use, and again whenever it cannot be trusted)."""
+    state: _IndexPartitions | None = table.__dict__.get(_STATE)
+    if state is not None and state.describes(table):
+        state.refresh(table)
+        return state
+    state = _IndexPartitions(table)
+    table.__dict__[_STATE] = state
+    return state
+
+
+def _copy_key(hash_key: DynamoType, range_key: DynamoType | None) -> _TableKey:
+    # Copies: the map must not share DynamoType objects that moto might change in place.
+    return DynamoType(hash_key), None if range_key is None else DynamoType(range_key)
+
+
+def _touched(table: Table, hash_key: Any, range_key: Any) -> None:
+    """An item may have changed: its index entries are re-read before the next index query."""
+    state: _IndexPartitions | None = table.__dict__.get(_STATE)
+    if state is None:
+        return  # no map yet: the first index query builds it from the items as they are then
+    try:
+        if not isinstance(hash_key, DynamoType) or (table.has_range_key and not isinstance(range_key, DynamoType)):
+            raise TypeError("not a whole key")  # moto deletes a whole partition for a range table given none
+        key = _copy_key(hash_key, range_key if table.has_range_key else None)
+        hash(key)
+    except Exception:
+        table.__dict__.pop(_STATE, None)  # cannot tell which item changed: rebuild on the next index query
+        return
+    state.dirty.add(key)
+
+
+def _touched_attrs(table: Table, attrs: Any) -> None:
+    try:
+        hash_key: Any = DynamoType(attrs[table.hash_key_attr])
+        range_key: Any = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+    except Exception:
+        hash_key = range_key = None  # `_touched` forgets the map
+    _touched(table, hash_key, range_key)
+
+
+def _put_item(self: Table, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Item:
+    """moto's Table.put_item (every put, batch, transaction, PartiQL and import goes through it)."""
+    try:
+        item: Item = ORIGINAL_PUT_ITEM(self, item_attrs, *args, **kwargs)
+        return item
+    finally:
+        _touched_attrs(self, item_attrs)
+
+
+def _delete_item(self: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Item | None:
+    """moto's Table.delete_item (every delete goes through it)."""
+    try:
+        item: Item | None = ORIGINAL_DELETE_ITEM(self, hash_key, range_key)
+        return item
+    finally:
+        _touched(self, hash_key, range_key)
+
+
+def _update_item(self: DynamoDBBackend, table_name: str, key: Any, *args: Any, **kwargs: Any) -> Item:
+    """moto's DynamoDBBackend.update_item, which changes the stored item in place."""
+    try:
+        item: Item = ORIGINAL_UPDATE_ITEM(self, table_name, key, *args, **kwargs)
+        return item
+    finally:
+        _touched_by_update(self, table_name, key)
+
+
+def _touched_by_update(backend: DynamoDBBackend, table_name: str, key: Any) -> None:
+    try:
+        table = backend.get_table(table_name)
+    except Exception:
+        return  # no such table: moto changed nothing
+    if isinstance(key, dict) and table.hash_key_attr in key:
+        _touched_attrs(table, key)  # as moto reads it: a missing range key reads as None, and forgets the map
+    else:
+        _touched(table, None, None)
+
+
 # --- transactions: undo what was written, not the whole table ---------------------------------------------------------
 
 
@@ -110,6 +402,7 @@ class _SavedItem:
     item: Item | None
 
     def restore(self) -> None:
+        _touched(self.table, self.hash_key, self.range_key)
         items: Any = self.table.items  # {hash: Item} or {hash: {range: Item}}
         if self.range_key is None:
             if self.item is None:

@@ -24,15 +24,29 @@ Client = Any  # boto3's DynamoDB client
 def dynamodb(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     """A moto DynamoDB with the settings table, running moto's own code or ours: both must pass."""
     if request.param == "moto":
-        monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_patches.ORIGINAL_TRANSACT_WRITE_ITEMS)
-        monkeypatch.setattr(Table, "query", moto_patches.ORIGINAL_QUERY)
+        use_moto_code(monkeypatch)
     else:
-        monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_patches._transact_write_items)
-        monkeypatch.setattr(Table, "query", moto_patches._query)
+        use_patched_code(monkeypatch)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
         client.create_table(**SETTINGS.create_table_kwargs(TABLE))
         yield client
+
+
+def use_moto_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_patches.ORIGINAL_TRANSACT_WRITE_ITEMS)
+    monkeypatch.setattr(DynamoDBBackend, "update_item", moto_patches.ORIGINAL_UPDATE_ITEM)
+    monkeypatch.setattr(Table, "query", moto_patches.ORIGINAL_QUERY)
+    monkeypatch.setattr(Table, "put_item", moto_patches.ORIGINAL_PUT_ITEM)
+    monkeypatch.setattr(Table, "delete_item", moto_patches.ORIGINAL_DELETE_ITEM)
+
+
+def use_patched_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_patches._transact_write_items)
+    monkeypatch.setattr(DynamoDBBackend, "update_item", moto_patches._update_item)
+    monkeypatch.setattr(Table, "query", moto_patches._query)
+    monkeypatch.setattr(Table, "put_item", moto_patches._put_item)
+    monkeypatch.setattr(Table, "delete_item", moto_patches._delete_item)
 
 
 def put(pk: str, sk: str, **attrs: str) -> dict[str, Any]:
@@ -205,6 +219,12 @@ def test_install_replaces_moto_calls_for_every_backend() -> None:
 
     # Then moto's classes use our code
     transact: Callable[..., None] = DynamoDBBackend.transact_write_items
+    update: Callable[..., Any] = DynamoDBBackend.update_item
     query: Callable[..., Any] = Table.query
+    put_item: Callable[..., Any] = Table.put_item
+    delete_item: Callable[..., Any] = Table.delete_item
     assert transact is moto_patches._transact_write_items
+    assert update is moto_patches._update_item
     assert query is moto_patches._query
+    assert put_item is moto_patches._put_item
+    assert delete_item is moto_patches._delete_item
