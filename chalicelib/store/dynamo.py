@@ -59,6 +59,20 @@ def translated_errors() -> Iterator[None]:
         raise Unavailable("storage is busy or unavailable; try again shortly") from error
 
 
+class TableAdapter:
+    """Base of the stores: one table, and the shared client built on first use (tests may pass their own)."""
+
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+
 class VersionConflict(Exception):
     """A conditional write found the item changed since it was read: re-read and retry, or refuse."""
 

@@ -38,8 +38,8 @@ from chalicelib.domain.reports import (
 )
 from chalicelib.store.cursors import seal, unseal
 from chalicelib.store.dynamo import (
+    TableAdapter,
     batch_get,
-    dynamodb_client,
     from_item,
     to_attr,
     to_item,
@@ -112,17 +112,7 @@ def _epoch(at: datetime) -> int:
     return int(at.timestamp())
 
 
-class ReportsStore:
-    def __init__(self, table_name: str, client: Any = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
-
+class ReportsStore(TableAdapter):
     # -- submission --------------------------------------------------------------------------------------------------
     def submission_state(
         self,

@@ -15,9 +15,9 @@ from typing import Any
 from chalicelib.domain.models import Account, Actor, AgeAssurance, AuditEvent, Change, EventKind, EventPage
 from chalicelib.store.cursors import InvalidCursor, seal, unseal
 from chalicelib.store.dynamo import (
+    TableAdapter,
     VersionConflict,
     batch_get,
-    dynamodb_client,
     from_item,
     to_attr,
     to_item,
@@ -41,17 +41,7 @@ def _event_sk(version: int) -> str:
     return f"{_EVENT_PREFIX}{version:012d}"
 
 
-class SettingsStore:
-    def __init__(self, table_name: str, client: Any = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
-
+class SettingsStore(TableAdapter):
     # -- reads -------------------------------------------------------------------------------------------------------
     def get_account(self, account_id: str) -> Account | None:
         with translated_errors():
