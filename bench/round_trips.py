@@ -8,7 +8,6 @@ still count once; moto never throttles, so there are none here).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,15 +59,14 @@ def moto_tables() -> Iterator[Any]:
     from chalicelib import bootstrap
     from chalicelib.config import get_config
     from chalicelib.store.dynamo import dynamodb_client
-    from infra.tables import ALL_TABLES
+    from infra.tables import create_tables
 
     with mock_aws():
         get_config.cache_clear()
         dynamodb_client.cache_clear()
         bootstrap.reset()
         client = dynamodb_client()
-        for spec in ALL_TABLES:
-            client.create_table(**spec.create_table_kwargs(os.environ.get(spec.env_var, spec.default_name)))
+        create_tables(client)
         try:
             yield client
         finally:

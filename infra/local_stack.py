@@ -38,7 +38,7 @@ from chalice.local import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra import moto_patches
-from infra.tables import ALL_TABLES
+from infra.tables import ALL_TABLES, create_tables
 from infra.token import local_jwt_secret
 
 HOST = "127.0.0.1"
@@ -368,16 +368,7 @@ def _restore_environment(previous: dict[str, str | None]) -> None:
 def _create_tables(moto_url: str, region: str) -> None:
     import boto3
 
-    client = boto3.client("dynamodb", endpoint_url=moto_url, region_name=region)
-    existing = set(client.list_tables()["TableNames"])  # moto state is per process: another user may have made them
-    for spec in ALL_TABLES:
-        name = os.environ[spec.env_var]
-        if name not in existing:
-            client.create_table(**spec.create_table_kwargs(name))
-        if spec.ttl_attribute:
-            client.update_time_to_live(
-                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
-            )
+    create_tables(boto3.client("dynamodb", endpoint_url=moto_url, region_name=region))
 
 
 def _forget_cached_wiring() -> None:

@@ -6,6 +6,8 @@ differ only in name. Keys, indexes and TTL attributes live here and nowhere else
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,10 @@ class TableSpec:
         for index in self.indexes:
             names += [index.partition_key, index.sort_key]
         return {name: "S" for name in names if name}
+
+    def name_in(self, env: Mapping[str, str]) -> str:
+        """The physical name: from the environment variable, else the default."""
+        return env.get(self.env_var, self.default_name)
 
     def create_table_kwargs(self, name: str | None = None) -> dict[str, Any]:
         """Arguments for boto3's `create_table` (on-demand, encrypted at rest)."""
@@ -103,3 +109,18 @@ IDEMPOTENCY = TableSpec(
 )
 
 ALL_TABLES: tuple[TableSpec, ...] = (SETTINGS, REPORTS, IDEMPOTENCY)
+
+
+def create_tables(client: Any, env: Mapping[str, str] | None = None) -> None:
+    """Creates every table that does not exist yet, with its TTL, named from `env` (default: the process
+    environment). The local stack, the tests and the benchmarks all build their tables here."""
+    env = os.environ if env is None else env
+    existing = set(client.list_tables()["TableNames"])
+    for spec in ALL_TABLES:
+        name = spec.name_in(env)
+        if name not in existing:
+            client.create_table(**spec.create_table_kwargs(name))
+        if spec.ttl_attribute:
+            client.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+            )

@@ -43,20 +43,13 @@ def aws() -> Iterator[None]:
     from chalicelib import bootstrap
     from chalicelib.config import get_config
     from chalicelib.store.dynamo import dynamodb_client
-    from infra.tables import ALL_TABLES
+    from infra.tables import create_tables
 
     with mock_aws():
         get_config.cache_clear()
         dynamodb_client.cache_clear()
         bootstrap.reset()
-        client = dynamodb_client()
-        for spec in ALL_TABLES:
-            client.create_table(**spec.create_table_kwargs(os.environ.get(spec.env_var, spec.default_name)))
-            if spec.ttl_attribute:
-                client.update_time_to_live(
-                    TableName=spec.default_name,
-                    TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
-                )
+        create_tables(dynamodb_client())
         yield
         bootstrap.reset()
         dynamodb_client.cache_clear()

@@ -41,10 +41,6 @@ class AccessDecision:
     code: str = ""
 
 
-def is_public(method: str, route: str) -> bool:
-    return ANYONE in ACCESS.get((method, route), frozenset())
-
-
 def methods_of(route: str) -> list[str]:
     return sorted(method for method, path in ACCESS if path == route)
 
