@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 
 run: install  ## serve the API at http://127.0.0.1:$(PORT) on an embedded moto DynamoDB
-	PORT=$(PORT) $(BIN)/python -m infra.local_stack
+	PORT=$(PORT) $(BIN)/python -m devstack.local_stack
 
 lint: install
 	$(BIN)/ruff check .
@@ -35,7 +35,7 @@ openapi: install  ## regenerate the committed OpenAPI document from the models
 	$(BIN)/python -m chalicelib.api.openapi > chalicelib/api/openapi.json
 
 token: install  ## make a local token: make token SUB=u-1 GROUPS=auditor
-	@$(BIN)/python -m infra.token --sub '$(SUB)' --groups '$(GROUPS)'
+	@$(BIN)/python -m devstack.token --sub '$(SUB)' --groups '$(GROUPS)'
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -8,7 +8,7 @@ state) without this script knowing it.
 
 It then times, over HTTP, GET /v1/moderation/queue and GET /v1/reports with
 - before: the previous patch, where a query on an index is moto's own (it reads and sorts the whole table);
-- after:  `infra.moto_patches` as installed by `make run`, which reads only the index partition asked for.
+- after:  `devstack.moto_patches` as installed by `make run`, which reads only the index partition asked for.
 Figures are medians; nothing is asserted.
 
 Usage: .venv/bin/python bench/local_scale.py [--items 20000] [--reporters 40] [--reports-each 8] [--targets 30]
@@ -41,9 +41,9 @@ import requests
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
-from infra import moto_patches
-from infra.local_stack import LocalStack, start_local_stack
-from infra.token import make_token
+from devstack import moto_patches
+from devstack.local_stack import LocalStack, start_local_stack
+from devstack.token import make_token
 
 TIMEOUT = 60
 MODERATOR = ("bench-moderator", ["moderator"])

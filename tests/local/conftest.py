@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.local_stack import LocalStack, start_local_stack
+from devstack.local_stack import LocalStack, start_local_stack
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from infra.local_stack import MAX_BODY_BYTES, LocalStack
-from infra.token import make_token
+from devstack.local_stack import MAX_BODY_BYTES, LocalStack
+from devstack.token import make_token
 
 TIMEOUT = 10  # seconds; a hung request fails the test instead of hanging the run
 PROBLEM_JSON = "application/problem+json"

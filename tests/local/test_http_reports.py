@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from infra.local_stack import LocalStack
+from devstack.local_stack import LocalStack
 from tests.local.test_http import TIMEOUT, assert_problem, bearer, sign_up
 
 MODERATOR = ("mod-http", ["moderator"])

@@ -12,7 +12,7 @@ from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 
-from infra import moto_patches
+from devstack import moto_patches
 from infra.tables import SETTINGS
 
 TABLE = "patch-test-settings"

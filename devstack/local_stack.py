@@ -1,6 +1,6 @@
 """The whole service in one process: moto's DynamoDB, and the Chalice app behind a small local gateway.
 
-`make run` starts it (`python -m infra.local_stack`, port from $PORT); tests/local start the same thing
+`make run` starts it (`python -m devstack.local_stack`, port from $PORT); tests/local start the same thing
 in-process with `start_local_stack()`. Neither moto nor chalice's local server is thread-safe, so each sits
 behind its own lock. Only an app request waits on moto's lock while holding the app's, never the reverse, so
 the two cannot deadlock.
@@ -37,9 +37,9 @@ from chalice.local import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from infra import moto_patches
+from devstack import moto_patches
 from infra.tables import ALL_TABLES, create_tables
-from infra.token import local_jwt_secret
+from devstack.token import local_jwt_secret
 
 HOST = "127.0.0.1"
 MAX_BODY_BYTES = 16 * 1024  # API Gateway would take more; the service never needs more than this

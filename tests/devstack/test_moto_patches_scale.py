@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
-from infra import moto_patches
+from devstack import moto_patches
 from infra.tables import REPORTS, SETTINGS
 
 EMPTY = "scale-empty"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from infra.token import main, make_token
+from devstack.token import main, make_token
 
 SECRET = "a-secret-for-these-tests-only-32-bytes"
 

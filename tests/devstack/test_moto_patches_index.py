@@ -19,9 +19,9 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
 
-from infra import moto_patches
+from devstack import moto_patches
 from infra.tables import REPORTS
-from tests.infra.test_moto_patches import use_patched_code
+from tests.devstack.test_moto_patches import use_patched_code
 
 Client = Any  # boto3's DynamoDB client
 REGION = "eu-west-1"

@@ -46,7 +46,7 @@ def make_token(
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m infra.token", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devstack.token", description=__doc__)
     parser.add_argument("--sub", required=True, help="the caller's id (an account id for a user)")
     parser.add_argument("--groups", default="", help="comma-separated groups, e.g. auditor,moderator")
     parser.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires")
