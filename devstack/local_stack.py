@@ -38,8 +38,8 @@ from chalice.local import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack import moto_patches
-from infra.tables import ALL_TABLES, create_tables
 from devstack.token import local_jwt_secret
+from infra.tables import ALL_TABLES, create_tables
 
 HOST = "127.0.0.1"
 MAX_BODY_BYTES = 16 * 1024  # API Gateway would take more; the service never needs more than this
