@@ -1,20 +1,14 @@
-"""safety-settings: age-aware safety settings, abuse reports and an audit trail, on Chalice + DynamoDB."""
+"""safety-settings: age-aware safety settings, abuse reports and an audit trail, on Chalice + DynamoDB.
+
+The deployed HTTP API: Cognito guards every route but the public ones, always. Dependencies are composed from the
+function's environment on the first request, so importing this module (as `chalice package` does) reads nothing.
+"""
 
 from __future__ import annotations
 
-from chalice.app import Chalice
+import os
 
-from chalicelib.api.accounts import accounts
-from chalicelib.api.auth import auth
-from chalicelib.api.meta import meta
-from chalicelib.api.middleware import handle_request
-from chalicelib.api.moderation import moderation
-from chalicelib.api.reports import reports
+from chalicelib.api.application import cognito_authorizer, create_app
+from chalicelib.api.composition import compose_api_from_environment
 
-app = Chalice(app_name="safety-settings")
-app.register_middleware(handle_request, "http")
-app.register_blueprint(auth)
-app.register_blueprint(meta)
-app.register_blueprint(accounts)
-app.register_blueprint(reports)
-app.register_blueprint(moderation)
+app = create_app(cognito_authorizer, lambda: compose_api_from_environment(os.environ))

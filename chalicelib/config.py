@@ -1,50 +1,51 @@
-"""Configuration from the environment, read once per process. Every knob the service has is listed here."""
+"""The API function's configuration: its environment as a model, checked once at cold start (fail closed).
+
+Only a composition function (`chalicelib.api.composition`) reads it; no service or store reads the environment.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Mapping
+from typing import Literal
 
-LOCAL_JWT_SECRET_DEFAULT = "local-dev-secret"
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-
-@dataclass(frozen=True)
-class Config:
-    settings_table: str
-    reports_table: str
-    idempotency_table: str
-    region: str
-    auth_mode: str  # "local": HS256 tokens checked by the built-in authorizer; "cognito": API Gateway checks them
-    local_jwt_secret: str
-    fingerprint_key: bytes  # keys the hash that recognises a repeated sign-up without keeping the birth date
-    max_body_bytes: int = 16 * 1024
+MAX_BODY_BYTES = 16 * 1024
 
 
 class UnsafeConfiguration(RuntimeError):
-    """The service refuses to start in AWS with local-only settings (fail closed, never open)."""
+    """The service refuses to start: a setting is missing, empty or only fit for a local run."""
 
 
-@cache
-def get_config() -> Config:
-    env = os.environ
-    config = _read(env)
-    if "AWS_LAMBDA_FUNCTION_NAME" in env:  # running in Lambda: no local authorizer, no public keys
-        if config.auth_mode != "cognito":
-            raise UnsafeConfiguration("AUTH_MODE must be 'cognito' in AWS: the local HS256 authorizer is for make run")
-        if "SIGNUP_FINGERPRINT_KEY" not in env:
-            raise UnsafeConfiguration("SIGNUP_FINGERPRINT_KEY must be set to a secret in AWS")
+class ApiConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    settings_table: str = Field("safety-settings", alias="SETTINGS_TABLE", min_length=3, max_length=255)
+    reports_table: str = Field("safety-reports", alias="REPORTS_TABLE", min_length=3, max_length=255)
+    idempotency_table: str = Field("safety-idempotency", alias="IDEMPOTENCY_TABLE", min_length=3, max_length=255)
+    region: str = Field(alias="AWS_REGION", min_length=1)
+    # "cognito": API Gateway's Cognito authorizer checks tokens. "local" only where the caller opted in in code.
+    auth_mode: Literal["cognito", "local"] = Field(alias="AUTH_MODE")
+    # The SSM Parameter Store name (a SecureString) of the root secret the service's keys are derived from.
+    root_secret_parameter: str = Field(alias="ROOT_SECRET_PARAMETER", min_length=1, pattern=r"^\S+$")
+
+
+def load_api_config(env: Mapping[str, str], *, allow_local_auth: bool = False) -> ApiConfig:
+    """The API's configuration from `env`, or `UnsafeConfiguration` naming the variable that is wrong.
+
+    `allow_local_auth` is the explicit opt-in that only the local stack and the tests pass: everywhere else
+    `AUTH_MODE` must be `cognito`. Nothing has a default that could stand in for a secret.
+    """
+    values = dict(env)
+    if "AWS_REGION" not in values and values.get("AWS_DEFAULT_REGION"):
+        values["AWS_REGION"] = values["AWS_DEFAULT_REGION"]
+    try:
+        config = ApiConfig.model_validate(values)
+    except ValidationError as error:
+        names = sorted({str(item["loc"][0]) for item in error.errors()})
+        raise UnsafeConfiguration(f"refusing to start: set {', '.join(names)} (missing, empty or invalid)") from None
+    if config.auth_mode != "cognito" and not allow_local_auth:
+        raise UnsafeConfiguration(
+            "refusing to start: AUTH_MODE must be 'cognito'; the local HS256 authorizer is only for make run and tests"
+        )
     return config
-
-
-def _read(env: os._Environ[str]) -> Config:
-    in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in env
-    return Config(
-        settings_table=env.get("SETTINGS_TABLE", "safety-settings"),
-        reports_table=env.get("REPORTS_TABLE", "safety-reports"),
-        idempotency_table=env.get("IDEMPOTENCY_TABLE", "safety-idempotency"),
-        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-1",
-        auth_mode=env.get("AUTH_MODE", "cognito" if in_lambda else "local"),
-        local_jwt_secret=env.get("LOCAL_JWT_SECRET", LOCAL_JWT_SECRET_DEFAULT),
-        fingerprint_key=env.get("SIGNUP_FINGERPRINT_KEY", "local-fingerprint-key").encode(),
-    )

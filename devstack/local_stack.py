@@ -44,6 +44,7 @@ from infra.tables import ALL_TABLES, create_tables
 HOST = "127.0.0.1"
 MAX_BODY_BYTES = 16 * 1024  # API Gateway would take more; the service never needs more than this
 LOCAL_REGION = "eu-west-1"
+ROOT_SECRET_PARAMETER = "/safety-settings/local/root-secret"
 PROBLEM_JSON = "application/problem+json"
 _MAX_CHUNK_LINE = 1024
 _MAX_TRAILER_LINES = 64
@@ -335,13 +336,14 @@ def _environment(moto_url: str) -> dict[str, str]:
     """What the app reads at start-up. Credentials and endpoint are forced so that nothing can reach AWS."""
     region = os.environ.get("AWS_DEFAULT_REGION") or LOCAL_REGION
     env = {
-        "AWS_ENDPOINT_URL_DYNAMODB": moto_url,
+        "AWS_ENDPOINT_URL": moto_url,  # every AWS client the app builds (DynamoDB, SSM, ...) goes to moto
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_SESSION_TOKEN": "local",
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
         "AUTH_MODE": "local",
+        "ROOT_SECRET_PARAMETER": ROOT_SECRET_PARAMETER,
         "LOCAL_JWT_SECRET": local_jwt_secret(),
         "POWERTOOLS_METRICS_NAMESPACE": os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SafetySettings",
     }
@@ -366,20 +368,15 @@ def _restore_environment(previous: dict[str, str | None]) -> None:
 
 
 def _create_tables(moto_url: str, region: str) -> None:
+    import secrets
+
     import boto3
 
     create_tables(boto3.client("dynamodb", endpoint_url=moto_url, region_name=region))
-
-
-def _forget_cached_wiring() -> None:
-    """The app builds its config and DynamoDB client once per process; they must follow the environment."""
-    from chalicelib import bootstrap
-    from chalicelib.config import get_config
-    from chalicelib.store.dynamo import dynamodb_client
-
-    get_config.cache_clear()
-    dynamodb_client.cache_clear()
-    bootstrap.reset()
+    # The root secret the app derives its keys from, where the deployed function finds it: SSM Parameter Store.
+    boto3.client("ssm", endpoint_url=moto_url, region_name=region).put_parameter(
+        Name=ROOT_SECRET_PARAMETER, Value=secrets.token_urlsafe(48), Type="SecureString", Overwrite=True
+    )
 
 
 def _forget_moto_data() -> None:
@@ -389,11 +386,10 @@ def _forget_moto_data() -> None:
     BackendDict.reset()
 
 
-def _import_app() -> Chalice:
-    import importlib
+def _local_app() -> Chalice:
+    from devstack.local_app import build_local_app
 
-    app: Chalice = importlib.import_module("app").app
-    return app
+    return build_local_app()
 
 
 @dataclass
@@ -421,7 +417,6 @@ class LocalStack:
         self._moto_thread.join()
         _forget_moto_data()
         _restore_environment(self._previous_env)
-        _forget_cached_wiring()
 
 
 def start_local_stack(port: int = 0) -> LocalStack:
@@ -432,9 +427,8 @@ def start_local_stack(port: int = 0) -> LocalStack:
     previous_env = _apply_environment(_environment(moto_url))
     stack = LocalStack(url="", moto_url=moto_url, _moto=moto, _moto_thread=moto_thread, _previous_env=previous_env)
     try:
-        _forget_cached_wiring()
         _create_tables(moto_url, os.environ["AWS_DEFAULT_REGION"])
-        stack._api, stack._api_thread = _serve_app(_import_app(), port)
+        stack._api, stack._api_thread = _serve_app(_local_app(), port)
     except BaseException:
         stack.stop()
         raise

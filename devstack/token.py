@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import jwt
 
-from chalicelib.config import LOCAL_JWT_SECRET_DEFAULT
+LOCAL_JWT_SECRET_DEFAULT = "local-dev-secret"
 
 
 def local_jwt_secret() -> str:

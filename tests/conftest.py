@@ -1,6 +1,8 @@
 """Shared fixtures: a moto-backed DynamoDB with the real table definitions, a fixed clock, tokens and a test client.
 
-The environment is set before the app or boto3 are imported, so nothing can reach AWS.
+The environment is set before the app or boto3 are imported, so nothing can reach AWS. The app under test is the
+local app (`devstack.local_app`: the real routes, the local HS256 authorizer) over an explicit composition with a
+settable clock and a test root secret; no test reads or changes process-wide service state.
 """
 
 from __future__ import annotations
@@ -16,14 +18,13 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "eu-west-1",
         "AWS_REGION": "eu-west-1",
-        "AUTH_MODE": "local",
         "LOCAL_JWT_SECRET": TEST_SECRET,
         "POWERTOOLS_METRICS_NAMESPACE": "SafetySettingsTest",
         "POWERTOOLS_DEV": "false",
     }
 )
-os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+for _name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL", "AUTH_MODE", "ROOT_SECRET_PARAMETER"):
+    os.environ.pop(_name, None)
 
 import json  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
@@ -38,31 +39,56 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 FIXED_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
+TEST_ROOT_SECRET = b"test-root-secret-of-at-least-32-bytes!!"
+TEST_ENV = {
+    "AWS_REGION": "eu-west-1",
+    "AUTH_MODE": "local",
+    "ROOT_SECRET_PARAMETER": "/safety-settings/test/root-secret",
+}
+_current: dict[str, Any] = {}
+
+
+def with_settings_store(deps: Any, store: Any) -> Any:
+    """`deps` with every use of the settings store going to `store`."""
+    from dataclasses import replace
+
+    return replace(
+        deps, accounts=replace(deps.accounts, store=store), reporting=replace(deps.reporting, accounts=store)
+    )
+
+
+def service_dynamodb() -> Any:
+    """The DynamoDB client of the app under test (to hook botocore events on it, or read what it stored)."""
+    return _current["deps"].dynamodb()
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
-    from chalicelib import bootstrap
-    from chalicelib.config import get_config
-    from chalicelib.store.dynamo import dynamodb_client
+    import boto3
+
     from infra.tables import create_tables
 
     with mock_aws():
-        get_config.cache_clear()
-        dynamodb_client.cache_clear()
-        bootstrap.reset()
-        create_tables(dynamodb_client())
+        create_tables(boto3.client("dynamodb", region_name="eu-west-1"))
         yield
-        bootstrap.reset()
-        dynamodb_client.cache_clear()
 
 
 @pytest.fixture
 def clock() -> Iterator[list[datetime]]:
     """A settable clock: tests move `clock[0]`."""
-    from chalicelib import bootstrap
+    yield [FIXED_NOW]
 
-    now = [FIXED_NOW]
-    bootstrap.override(clock=lambda: now[0])
-    yield now
+
+@pytest.fixture
+def deps(aws: None, clock: list[datetime]) -> Iterator[Any]:
+    """The API's dependencies, composed as in production but with the test clock and root secret."""
+    from chalicelib.api.composition import compose_api
+    from chalicelib.config import load_api_config
+
+    composed = compose_api(load_api_config(TEST_ENV, allow_local_auth=True), TEST_ROOT_SECRET, clock=lambda: clock[0])
+    _current["deps"] = composed
+    yield composed
+    _current.clear()
 
 
 def token(sub: str, *groups: str, expired: bool = False, secret: str = "test-secret-at-least-32-bytes-long!") -> str:
@@ -86,8 +112,19 @@ AUDITOR = ("auditor-1", "auditor")
 class Api:
     """A thin wrapper over chalice's test client that speaks JSON."""
 
-    def __init__(self, http: Any) -> None:
+    def __init__(self, http: Any, deps: Any) -> None:
         self.http = http
+        self.deps = deps
+
+    def rewire(self, deps: Any) -> None:
+        """Serve the same routes over other dependencies from now on (a wrapped store, a fault injected)."""
+        from chalice.test import Client
+
+        from devstack.local_app import build_local_app
+
+        self.http = Client(build_local_app(compose=lambda: deps), stage_name="dev", project_dir=str(PROJECT_DIR)).http
+        self.deps = deps
+        _current["deps"] = deps
 
     def call(
         self,
@@ -111,13 +148,14 @@ class Api:
 
 
 @pytest.fixture
-def api(aws: None, clock: list[datetime]) -> Iterator[Api]:
+def api(deps: Any) -> Iterator[Api]:
     from chalice.test import Client
 
-    from app import app
+    from devstack.local_app import build_local_app
 
+    app = build_local_app(compose=lambda: deps)
     with Client(app, stage_name="dev", project_dir=str(PROJECT_DIR)) as client:
-        yield Api(client.http)
+        yield Api(client.http, deps)
 
 
 def body(response: Any) -> Any:

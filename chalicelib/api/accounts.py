@@ -1,80 +1,83 @@
-"""Account routes: sign-up, the settings screen, changes and history."""
+"""Account views: sign-up, the settings screen, changes and history."""
 
 from __future__ import annotations
 
-from chalice.app import Blueprint, Response
+import json
 
-from chalicelib import bootstrap
-from chalicelib.api.auth import route_authorizer
+from chalice.app import Response
+
+from chalicelib.api.call import Call
 from chalicelib.api.documents import history_page, settings_document
-from chalicelib.api.http import (
-    checked_account_id,
-    etag,
-    if_match_version,
-    json_response,
-    page_limit,
-    parse_body,
-    problem_view,
-    query_params,
-)
-from chalicelib.api.middleware import current_scope
+from chalicelib.api.http import checked_account_id, etag, if_match_version, json_response, page_limit, parse_body
+from chalicelib.api.idempotency_key import idempotency_key, lend_lambda_context
 from chalicelib.api.schemas import SettingsPatch, SignUpRequest
 from chalicelib.services.change_settings import change_settings
 from chalicelib.services.history import read_history
+from chalicelib.services.idempotent import request_fingerprint, run_idempotent
+from chalicelib.services.ports import IdempotentRequest
 from chalicelib.services.settings_screen import read_account
 from chalicelib.services.signup import SignUp, sign_up
 
-accounts = Blueprint(__name__)
 
+def create_account(call: Call) -> Response:
+    """A sign-up. With an Idempotency-Key, a retry of the same body replays the original answer; any other sign-up
+    for an existing account is the same 409, whatever it names (no details can be tested against an account)."""
+    key = idempotency_key(call, required=False)
+    body = parse_body(SignUpRequest, call.request.raw_body)
+    deps = call.deps
+    scope = call.scope
 
-@accounts.route("/v1/accounts", methods=["POST"], authorizer=route_authorizer)
-@problem_view
-def create_account() -> Response:
-    body = parse_body(SignUpRequest, accounts.current_request.raw_body)
-    scope = current_scope()
-    result = sign_up(SignUp(body.account_id, body.birth_date, body.country), scope.signed_in, scope.request_id)
-    response = {
-        **settings_document(result.account, bootstrap.policy()),
-        "requires_parental_consent": result.requires_parental_consent,
-    }
-    if result.created:
+    def create() -> dict[str, object]:
+        request = SignUp(body.account_id, body.birth_date, body.country)
+        result = sign_up(deps.accounts, request, scope.signed_in, scope.request_id)
+        document = {
+            **settings_document(result.account, deps.policy),
+            "requires_parental_consent": result.requires_parental_consent,
+        }
         scope.metrics.append(("SignUps", {"age_band": result.account.age_band}))
-    return json_response(response, 201 if result.created else 200, {"ETag": etag(result.account.version)})
+        # Kept as text, so a replay answers exactly the original bytes.
+        return {"document": json.dumps(document, separators=(",", ":")), "etag": etag(result.account.version)}
+
+    if key is None:
+        created = create()
+    else:
+        fingerprint = request_fingerprint(deps.keys.request_fingerprints, body.model_dump(mode="json"))
+        request = IdempotentRequest("sign_up", scope.signed_in.sub, key, fingerprint)
+        lend_lambda_context(call)
+        created, replayed = run_idempotent(deps.idempotency, request, create)
+        if replayed:
+            scope.outcome = "replayed"
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json", "ETag": str(created["etag"])}
+    return Response(body=str(created["document"]), status_code=201, headers=headers)
 
 
-@accounts.route("/v1/accounts/{account_id}/settings", methods=["GET"], authorizer=route_authorizer)
-@problem_view
-def get_settings(account_id: str) -> Response:
-    account = read_account(checked_account_id(account_id))
-    return json_response(settings_document(account, bootstrap.policy()), headers={"ETag": etag(account.version)})
+def get_settings(call: Call) -> Response:
+    account = read_account(call.deps.accounts, checked_account_id(call.params["account_id"]))
+    return json_response(settings_document(account, call.deps.policy), headers={"ETag": etag(account.version)})
 
 
-@accounts.route("/v1/accounts/{account_id}/settings", methods=["PATCH"], authorizer=route_authorizer)
-@problem_view
-def patch_settings(account_id: str) -> Response:
-    request = accounts.current_request
-    account_id = checked_account_id(account_id)
-    body = parse_body(SettingsPatch, request.raw_body)
-    scope = current_scope()
+def patch_settings(call: Call) -> Response:
+    account_id = checked_account_id(call.params["account_id"])
+    body = parse_body(SettingsPatch, call.request.raw_body)
+    scope = call.scope
     try:
         account = change_settings(
+            call.deps.accounts,
             account_id,
             body.settings,  # type: ignore[arg-type]  # values are checked against the catalogue
             scope.signed_in,
-            if_match_version(request.headers.get("if-match")),
+            if_match_version(call.header("If-Match")),
             scope.request_id,
         )
     except Exception as error:
         scope.metrics.append(("ChangesRefused", {"code": getattr(error, "code", "error")}))
         raise
     scope.metrics.append(("ChangesApplied", {}))
-    return json_response(settings_document(account, bootstrap.policy()), headers={"ETag": etag(account.version)})
+    return json_response(settings_document(account, call.deps.policy), headers={"ETag": etag(account.version)})
 
 
-@accounts.route("/v1/accounts/{account_id}/settings/history", methods=["GET"], authorizer=route_authorizer)
-@problem_view
-def get_history(account_id: str) -> Response:
-    params = query_params(accounts.current_request)
-    account_id = checked_account_id(account_id)
-    page = read_history(account_id, page_limit(params.get("limit")), params.get("next"))
-    return json_response(history_page(account_id, page))
+def get_history(call: Call) -> Response:
+    params = call.query()
+    account_id = checked_account_id(call.params["account_id"])
+    page = read_history(call.deps.accounts, account_id, page_limit(params.get("limit")), params.get("next"))
+    return json_response(history_page(page))

@@ -23,7 +23,6 @@ from chalicelib.domain.models import Account, AuditEvent, EventPage
 from chalicelib.domain.reports import Decision, QueueItem, Report, StatementOfReasons
 from chalicelib.domain.settings import settings_screen
 from chalicelib.policy import Policy
-from chalicelib.store.settings_store import encode_cursor
 
 
 def settings_document(account: Account, policy: Policy) -> dict[str, Any]:
@@ -60,9 +59,8 @@ def event_out(event: AuditEvent) -> EventOut:
     )
 
 
-def history_page(account_id: str, page: EventPage) -> HistoryPage:
-    cursor = encode_cursor(account_id, page.next_before_version)
-    return HistoryPage(events=[event_out(event) for event in page.events], next=cursor)
+def history_page(page: EventPage) -> HistoryPage:
+    return HistoryPage(events=[event_out(event) for event in page.events], next=page.next_cursor)
 
 
 MAX_CLAIMS_SHOWN = 20  # a queue page stays small however many owners reporters claim

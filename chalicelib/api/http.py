@@ -1,42 +1,21 @@
-"""Small helpers the routes share: parsing bodies into request models, mapping errors, ETags and JSON responses."""
+"""Small helpers the views share: parsing bodies into request models, path ids, ETags and JSON responses."""
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from chalice.app import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from chalicelib.api.middleware import current_scope
-from chalicelib.api.problems import problem_from_error, problem_from_validation
 from chalicelib.api.schemas import ACCOUNT_ID_PATTERN
-from chalicelib.domain.errors import DomainError, NotFound, PreconditionFailed, Problem, ValidationFailed
+from chalicelib.domain.errors import NotFound, PreconditionFailed, Problem, ValidationFailed
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
-_STRONG_ETAG = re.compile(r'(?:^|,)\s*"(\d{1,18})"\s*(?=,|$)')
-
-
-def problem_view(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Routes raise domain or validation errors; this turns them into problem+json, in one place."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except DomainError as error:
-            current_scope().outcome = error.code
-            return problem_from_error(error)
-        except ValidationError as error:
-            response = problem_from_validation(error)
-            current_scope().outcome = json.loads(response.body)["code"]
-            return response
-
-    return wrapper
+# One entity tag of an If-Match list (RFC 9110 8.8.3): optional W/, then a quoted opaque string.
+_ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*(?:,|$)')
 
 
 def parse_body(model: type[ModelT], raw_body: str | bytes | None) -> ModelT:
@@ -50,19 +29,53 @@ def checked_account_id(account_id: str) -> str:
     return account_id
 
 
+def checked_path_id(value: str, pattern: re.Pattern[str], what: str) -> str:
+    """A malformed id in a path gets the same 404 as a missing one."""
+    if not pattern.fullmatch(value):
+        raise NotFound(f"no such {what}")
+    return value
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match_version(header: str | None) -> frozenset[int] | None:
-    """The versions an If-Match header names (RFC 9110: strong comparison, so weak tags never match); `*` or no
-    header means any. A header that names no version this service could have given out can never match: 412."""
-    if header is None or header.strip() == "*":
+def strong_tags(header: str) -> frozenset[str] | None:
+    """The opaque strong tags an If-Match header lists; None for `*`. Weak tags never match (strong comparison),
+    and a header that is not a list of entity tags names nothing."""
+    if header.strip() == "*":
         return None
-    versions = frozenset(int(tag) for tag in _STRONG_ETAG.findall(header))
+    tags: set[str] = set()
+    position = 0
+    while position < len(header):
+        match = _ENTITY_TAG.match(header, position)
+        if match is None:
+            return frozenset()
+        if match.group(1) is None:
+            tags.add(match.group(2))
+        position = match.end()
+    return frozenset(tags)
+
+
+def if_match_version(header: str | None) -> frozenset[int] | None:
+    """The versions an If-Match header names, compared as opaque strings: only `"3"` matches ETag `"3"` (never
+    `"03"` or `W/"3"`). No header or `*` means any; a header that can match no ETag this service gives out is 412."""
+    if header is None:
+        return None
+    tags = strong_tags(header)
+    if tags is None:
+        return None
+    versions = frozenset(int(tag) for tag in tags if tag.isascii() and tag.isdigit() and tag == str(int(tag)))
     if not versions:
         raise PreconditionFailed('If-Match must name an ETag this service gave out, such as "3"')
     return versions
+
+
+def round_from_if_match(header: str | None) -> str | None:
+    """A queue item's `round_id`, sent as If-Match on a decision (quotes optional); `*` or none means any."""
+    if header is None or header.strip() == "*":
+        return None
+    return header.strip().removeprefix("W/").strip('"')
 
 
 def json_response(
@@ -79,7 +92,7 @@ def page_limit(raw: str | None, default: int = 50) -> int:
     """`?limit=`: a whole number from 1 to 100."""
     if raw is None:
         return default
-    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 100:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= 100:
         return int(raw)
     raise ValidationFailed(
         "limit must be a whole number from 1 to 100",
@@ -87,20 +100,6 @@ def page_limit(raw: str | None, default: int = 50) -> int:
     )
 
 
-def checked_path_id(value: str, pattern: re.Pattern[str], what: str) -> str:
-    """A malformed id in a path gets the same 404 as a missing one."""
-    if not pattern.fullmatch(value):
-        raise NotFound(f"no such {what}")
-    return value
-
-
 def query_params(request: Any) -> dict[str, str]:
     """The query string as a plain dict (the last value of a repeated parameter wins)."""
     return dict(request.query_params or {})
-
-
-def round_from_if_match(header: str | None) -> str | None:
-    """A queue item's `round_id`, sent as If-Match on a decision (quotes optional); `*` or none means any."""
-    if header is None or header.strip() == "*":
-        return None
-    return header.strip().removeprefix("W/").strip('"')

@@ -18,13 +18,18 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
     409: "Conflict",
     412: "Precondition failed",
     413: "Payload too large",
+    414: "URI too long",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    428: "Precondition required",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal error",
+    501: "Not implemented",
     503: "Service unavailable",
 }
 
@@ -85,17 +90,20 @@ def problem_from_error(error: errors.DomainError) -> Response:
     return problem(status, error.code, error.detail, items, headers)
 
 
-def problem_from_validation(exc: Any) -> Response:
-    """A pydantic ValidationError as 400 (not JSON) or 422 (wrong shape). Input values are never echoed back."""
+def problem_from_validation(exc: Any) -> tuple[Response, str]:
+    """A pydantic ValidationError as 400 (not JSON) or 422 (wrong shape), with its code. Input values are never
+    echoed back."""
     details = exc.errors(include_input=False, include_url=False, include_context=False)
     if any(item["type"] == "json_invalid" for item in details):
-        return problem(400, "invalid_json", "the body is not valid JSON")
+        return problem(400, "invalid_json", "the body is not valid JSON"), "invalid_json"
     items = []
     for item in details:
         field = ".".join(str(part) for part in item["loc"]) or "body"
         code = "unknown_field" if item["type"] == "extra_forbidden" else _validation_code(item["type"])
         items.append({"field": field, "code": code, "message": item["msg"]})
-    return problem(422, "validation_failed", "the request does not match the expected shape", items)
+    return problem(
+        422, "validation_failed", "the request does not match the expected shape", items
+    ), "validation_failed"
 
 
 def _validation_code(pydantic_type: str) -> str:

@@ -2,14 +2,58 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StrictBool
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    JsonValue,
+    StrictBool,
+)
+from pydantic_core import core_schema
+
+from chalicelib.policy import policy_document
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 AccountId = Annotated[str, Field(pattern=ACCOUNT_ID_PATTERN, min_length=1, max_length=64)]
 SettingValueJson = str | bool | int | None
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _calendar_date(value: Any) -> date:
+    """Exactly `YYYY-MM-DD`, a real calendar date: never a timestamp, a signed number or another date format."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return date.fromisoformat(value)  # refuses 2023-02-29 and 2024-13-01
+
+
+CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
+
+
+class PolicyList:
+    """Restricts a string to a list in the policy file's `reports` section (reasons, target types), so the request
+    schema and the OpenAPI document follow the policy a reviewer reads."""
+
+    def __init__(self, key: str) -> None:
+        self.names = tuple(policy_document()["reports"][key])
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> Any:
+        return {"type": "string", "enum": list(self.names)}
+
+    def _check(self, value: str) -> str:
+        if value not in self.names:
+            raise ValueError(f"must be one of: {', '.join(self.names)}")
+        return value
 
 
 class RequestModel(BaseModel):
@@ -24,7 +68,7 @@ class ResponseModel(BaseModel):
 # -- requests --------------------------------------------------------------------------------------------------------
 class SignUpRequest(RequestModel):
     account_id: AccountId
-    birth_date: date = Field(description="ISO date (YYYY-MM-DD). Used once to place the account in an age band.")
+    birth_date: CalendarDate = Field(description="YYYY-MM-DD. Used once to place the account in an age band.")
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code")]
 
 
@@ -118,19 +162,8 @@ class ProblemDetails(ResponseModel):
 # -- reports ---------------------------------------------------------------------------------------------------------
 CONTENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 ContentId = Annotated[str, Field(pattern=CONTENT_ID_PATTERN, min_length=1, max_length=128)]
-TargetType = Literal["comment", "video", "account", "message", "live"]
-ReportReason = Literal[
-    "bullying",
-    "harassment",
-    "hate",
-    "self_harm",
-    "child_safety",
-    "sexual_content",
-    "violence",
-    "spam",
-    "impersonation",
-    "other",
-]
+TargetType = Annotated[str, PolicyList("target_types")]
+ReportReason = Annotated[str, PolicyList("reasons")]
 
 
 Outcome = Literal["action_taken", "no_violation"]

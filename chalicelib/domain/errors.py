@@ -112,3 +112,14 @@ class RoundChanged(PreconditionFailed):
     """The reports on a target changed since the moderator read them."""
 
     code = "precondition_failed"
+
+
+class InvalidCursorError(BadRequest):
+    """A paging cursor the service did not give out for this list."""
+
+    def __init__(self) -> None:
+        super().__init__("next is not a cursor this service gave out for this list", "invalid_cursor")
+
+
+class SignUpConflict(AccountExists):
+    """Any sign-up for an existing account that is not a replay: one answer, whatever details it names."""

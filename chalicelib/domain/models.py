@@ -35,7 +35,7 @@ class Change:
 
 @dataclass(frozen=True)
 class Account:
-    """An account's settings record. `band_ends_on` and `signup_fingerprint` never leave the service."""
+    """An account's settings record. `band_ends_on` never leaves the service."""
 
     account_id: str
     age_band: str
@@ -45,7 +45,6 @@ class Account:
     settings: dict[str, SettingValue]
     created_at: datetime
     band_ends_on: date | None = None
-    signup_fingerprint: str = ""
     restricted: bool = False
 
 
@@ -68,4 +67,4 @@ class AuditEvent:
 @dataclass(frozen=True)
 class EventPage:
     events: tuple[AuditEvent, ...]
-    next_before_version: int | None = field(default=None)
+    next_cursor: str | None = field(default=None)  # opaque: pass back to continue after the last event

@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 
-from chalicelib import bootstrap
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from chalicelib.domain.models import Account, Actor, AuditEvent, EventKind
 from chalicelib.domain.settings import decide_changes
 from chalicelib.identity import Caller
 from chalicelib.policy import SettingValue
-from chalicelib.store.dynamo import VersionConflict
+from chalicelib.services.accounts import AccountsDeps
+from chalicelib.services.ports import VersionConflict
 
 # Without If-Match, a change that lost a race is re-read, re-checked against the policy and retried this many times.
 MAX_ATTEMPTS = 3
@@ -23,6 +23,7 @@ class AccountRestricted(Forbidden):
 
 
 def change_settings(
+    deps: AccountsDeps,
     account_id: str,
     requested: Mapping[str, SettingValue],
     caller: Caller,
@@ -31,8 +32,7 @@ def change_settings(
 ) -> Account:
     """Applies `requested` if every value is allowed; `expected_version` is the client's If-Match, if any."""
     expected = {expected_version} if isinstance(expected_version, int) else expected_version
-    store = bootstrap.settings_store()
-    policy = bootstrap.policy()
+    store, policy = deps.store, deps.policy
     for _ in range(MAX_ATTEMPTS):
         account = store.get_account(account_id)
         if account is None:
@@ -44,7 +44,7 @@ def change_settings(
         changes = decide_changes(policy, account.age_band, account.settings, requested)
         if not changes:
             return account
-        now = bootstrap.clock()()
+        now = deps.clock()
         updated = replace(
             account,
             version=account.version + 1,

@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from chalicelib import bootstrap
 from chalicelib.domain.errors import (
     Conflict,
+    InvalidCursorError,
     NoOpenReports,
     NotFound,
     Problem,
@@ -19,13 +19,19 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.reports import Decision, QueueItem, StatementOfReasons, Target
 from chalicelib.identity import Caller
 from chalicelib.observability import logger
+from chalicelib.policy import Policy
+from chalicelib.services.ports import Clock, InvalidCursor, Mute, ReportsStore, VersionConflict
 from chalicelib.services.retry import pause_before_retry
-from chalicelib.store.cursors import InvalidCursor
-from chalicelib.store.dynamo import VersionConflict
-from chalicelib.store.reports_store import Mute
 
 NO_VIOLATION = "no_violation"
 MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ModerationDeps:
+    reports: ReportsStore
+    policy: Policy
+    clock: Clock
 
 
 @dataclass(frozen=True)
@@ -35,23 +41,26 @@ class DecisionRequest:
     statement: StatementOfReasons
 
 
-def moderation_queue(limit: int, cursor: str | None) -> tuple[list[QueueItem], str | None]:
+def moderation_queue(deps: ModerationDeps, limit: int, cursor: str | None) -> tuple[list[QueueItem], str | None]:
     try:
-        return bootstrap.reports_store().queue_page(limit, cursor)
+        return deps.reports.queue_page(limit, cursor)
     except InvalidCursor:
-        raise ValidationFailed(
-            "next is not a cursor this service gave out",
-            (Problem(field="next", code="invalid_value", message="use the `next` value of a previous page"),),
-        ) from None
+        raise InvalidCursorError() from None
 
 
-def checked_target(target_type: str, target_id: str) -> Target:
-    if target_type not in bootstrap.policy().reports.target_types:
+def checked_target(policy: Policy, target_type: str, target_id: str) -> Target:
+    if target_type not in policy.reports.target_types:
         raise NotFound("no such target")
     return Target(target_type, target_id)
 
 
-def decide(target: Target, request: DecisionRequest, moderator: Caller, expected_round: str | None = None) -> Decision:
+def decide(
+    deps: ModerationDeps,
+    target: Target,
+    request: DecisionRequest,
+    moderator: Caller,
+    expected_round: str | None = None,
+) -> Decision:
     """Decides every open report on the target at once; each reporter then sees the outcome.
 
     The decision covers the round the moderator saw: `expected_round` (the queue item's `round_id`, sent as
@@ -59,9 +68,9 @@ def decide(target: Target, request: DecisionRequest, moderator: Caller, expected
     arrived in a round the moderator has not seen.
     """
     _check_action(request)
-    store = bootstrap.reports_store()
-    rules = bootstrap.policy().reports
-    _finish_unfinished(target)
+    store = deps.reports
+    rules = deps.policy.reports
+    _finish_unfinished(deps, target)
     pinned = expected_round
     for attempt in range(MAX_ATTEMPTS):
         open_round = store.open_round(target)
@@ -70,7 +79,7 @@ def decide(target: Target, request: DecisionRequest, moderator: Caller, expected
         if pinned is not None and open_round.round_id != pinned:
             raise RoundChanged("the reports on this target changed since you read them; review the queue again")
         pinned = open_round.round_id
-        now = bootstrap.clock()()
+        now = deps.clock()
         decision = Decision(
             decision_id=str(uuid.uuid4()),
             target=target,
@@ -87,15 +96,15 @@ def decide(target: Target, request: DecisionRequest, moderator: Caller, expected
             pause_before_retry(attempt)
             continue
         decision = replace(decision, report_count=count)
-        _close_reports(decision)
+        _close_reports(deps, decision)
         return decision
     raise Conflict("this target is busy; try again")
 
 
-def _finish_unfinished(target: Target) -> None:
+def _finish_unfinished(deps: ModerationDeps, target: Target) -> None:
     """Completes the close-out of earlier decisions on this target that storage interrupted."""
-    for decision in bootstrap.reports_store().unfinished_decisions(target):
-        _close_reports(decision)
+    for decision in deps.reports.unfinished_decisions(target):
+        _close_reports(deps, decision)
 
 
 def _check_action(request: DecisionRequest) -> None:
@@ -106,7 +115,7 @@ def _check_action(request: DecisionRequest) -> None:
         )
 
 
-def _close_reports(decision: Decision) -> None:
+def _close_reports(deps: ModerationDeps, decision: Decision) -> None:
     """Marks each report decided (with its retention) and counts unfounded ones per reporter.
 
     The decision record is already the truth: if this step fails, reports still read as decided through it, so a
@@ -114,8 +123,8 @@ def _close_reports(decision: Decision) -> None:
     unfinished, and the next decision attempt on the target completes it.
     """
     now = decision.decided_at
-    rules = bootstrap.policy().reports
-    store = bootstrap.reports_store()
+    rules = deps.policy.reports
+    store = deps.reports
     try:
         reports = store.reports_in_round(decision.target, decision.round_id)
         store.mark_decided(reports, decision, now + timedelta(days=rules.retention_days_after_decision))
@@ -127,14 +136,15 @@ def _close_reports(decision: Decision) -> None:
         logger().warning("reports not yet marked decided", extra={"decision_id": decision.decision_id})
 
 
-def mute_reporter(account_id: str, hours: int, reason: str, moderator: Caller) -> Mute:
-    limit = bootstrap.policy().reports.mute_max_hours
+def mute_reporter(deps: ModerationDeps, account_id: str, hours: int, reason: str, moderator: Caller) -> Mute:
+    limit = deps.policy.reports.mute_max_hours
     if not 1 <= hours <= limit:
         raise ValidationFailed(
             f"hours must be from 1 to {limit}",
             (Problem(field="hours", code="invalid_value", message=f"must be from 1 to {limit}"),),
         )
-    now = bootstrap.clock()()
+    now = deps.clock()
     mute = Mute(muted_until=now + timedelta(hours=hours), reason=reason, moderator_id=moderator.sub, muted_at=now)
-    bootstrap.reports_store().set_mute(account_id, mute)
+    # The mute item stops mattering once it lapses: it expires (by TTL) a day after.
+    deps.reports.set_mute(account_id, mute, mute.muted_until + timedelta(days=1))
     return mute

@@ -9,23 +9,11 @@ import hashlib
 import hmac
 import json
 import uuid
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import bootstrap
-from chalicelib.config import get_config
-from chalicelib.domain.errors import (
-    Conflict,
-    IdempotencyKeyReused,
-    NotFound,
-    Problem,
-    RateLimited,
-    RequestInProgress,
-    Unavailable,
-    ValidationFailed,
-)
+from chalicelib.domain.errors import Conflict, InvalidCursorError, NotFound, RateLimited
 from chalicelib.domain.reports import (
     Report,
     ReportContext,
@@ -35,15 +23,32 @@ from chalicelib.domain.reports import (
     report_priority,
 )
 from chalicelib.identity import MODERATOR, Caller
+from chalicelib.policy import Policy
+from chalicelib.services.idempotent import request_fingerprint, run_idempotent
+from chalicelib.services.ports import (
+    Clock,
+    Idempotency,
+    IdempotentRequest,
+    InvalidCursor,
+    ReportsStore,
+    SettingsStore,
+    SubmissionState,
+    VersionConflict,
+)
 from chalicelib.services.retry import pause_before_retry
-from chalicelib.store.cursors import InvalidCursor
-from chalicelib.store.dynamo import VersionConflict
 
 MAX_ATTEMPTS = 3
 
 
-# Set when `submit_report` really runs in this request, so a replayed receipt is not counted as a new report.
-_submitted_here: ContextVar[bool] = ContextVar("submitted_here", default=False)
+@dataclass(frozen=True)
+class ReportingDeps:
+    reports: ReportsStore
+    accounts: SettingsStore  # age bands of reporter and claimed owners, for priorities
+    policy: Policy
+    clock: Clock
+    idempotency: Idempotency
+    report_id_key: bytes  # derives report ids from reporter, key and body
+    fingerprint_key: bytes  # keys the hash that tells a replay from a reused Idempotency-Key
 
 
 @dataclass(frozen=True)
@@ -61,39 +66,27 @@ class Receipt:
         }
 
 
-def file_report(reporter: Caller, idempotency_key: str, body: dict[str, Any], lambda_context: Any = None) -> Receipt:
+def file_report(deps: ReportingDeps, reporter: Caller, idempotency_key: str, body: dict[str, Any]) -> Receipt:
     """Files a report once per (reporter, Idempotency-Key); a replay returns the original receipt."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyPersistenceLayerError,
-        IdempotencyValidationError,
+    request = IdempotentRequest(
+        operation="file_report",
+        caller_id=reporter.sub,
+        key=idempotency_key,
+        fingerprint=request_fingerprint(deps.fingerprint_key, body),
     )
-
-    submitter = bootstrap.report_submitter()
-    if lambda_context is not None:  # lets an interrupted attempt's "in progress" record expire with the invocation
-        submitter.idempotency_config.register_lambda_context(lambda_context)  # type: ignore[attr-defined]
-    _submitted_here.set(False)
-    try:
-        stored = submitter(submission={"reporter_id": reporter.sub, "idempotency_key": idempotency_key, "body": body})
-    except IdempotencyValidationError:
-        raise IdempotencyKeyReused("this Idempotency-Key was already used with a different body") from None
-    except IdempotencyAlreadyInProgressError:
-        raise RequestInProgress("a request with this Idempotency-Key is still being processed; retry") from None
-    except IdempotencyPersistenceLayerError as error:
-        raise Unavailable("storage is busy or unavailable; try again shortly") from error
-    return Receipt(status_code=int(stored["status_code"]), **stored["body"], replayed=not _submitted_here.get())
+    stored, replayed = run_idempotent(
+        deps.idempotency, request, lambda: submit_report(deps, reporter.sub, idempotency_key, body)
+    )
+    return Receipt(status_code=int(stored["status_code"]), **stored["body"], replayed=replayed)
 
 
-def submit_report(submission: dict[str, Any]) -> dict[str, Any]:
+def submit_report(deps: ReportingDeps, reporter_id: str, idempotency_key: str, body: dict[str, Any]) -> dict[str, Any]:
     """The report itself (run once per idempotency key): dedupe, rate limit, priority, one atomic write."""
-    _submitted_here.set(True)
-    reporter_id: str = submission["reporter_id"]
-    body: dict[str, Any] = submission["body"]
-    rules = bootstrap.policy().reports
-    now = bootstrap.clock()()
+    rules = deps.policy.reports
+    now = deps.clock()
     target = Target(body["target"]["type"], body["target"]["id"])
-    store = bootstrap.reports_store()
-    report_id = _report_id(reporter_id, submission["idempotency_key"], body)
+    store = deps.reports
+    report_id = _report_id(deps.report_id_key, reporter_id, idempotency_key, body)
     for attempt in range(MAX_ATTEMPTS):
         state = store.submission_state(
             report_id,
@@ -115,7 +108,7 @@ def submit_report(submission: dict[str, Any]) -> dict[str, Any]:
         retry_after = state.rate.retry_after_seconds(now, rules.rate_limit_per_hour)
         if retry_after is not None:
             raise RateLimited(f"at most {rules.rate_limit_per_hour} reports an hour; try again later", retry_after)
-        report = _new_report(report_id, reporter_id, body, target, state, now)
+        report = _new_report(deps, report_id, reporter_id, body, target, state, now)
         try:
             store.record_report(
                 report,
@@ -131,23 +124,29 @@ def submit_report(submission: dict[str, Any]) -> dict[str, Any]:
     raise Conflict("too many reports arrived at once; retry")
 
 
-def _report_id(reporter_id: str, idempotency_key: str, body: dict[str, Any]) -> str:
+def _report_id(key: bytes, reporter_id: str, idempotency_key: str, body: dict[str, Any]) -> str:
     """The same submission always gets the same id (so a retry after a lost answer finds it), and nobody can
     derive another reporter's ids: a keyed hash of reporter, key and body."""
     canonical = json.dumps([reporter_id, idempotency_key, body], sort_keys=True, separators=(",", ":")).encode()
-    digest = hmac.new(get_config().fingerprint_key, b"report-id\x00" + canonical, hashlib.sha256).digest()
+    digest = hmac.new(key, b"report-id\x00" + canonical, hashlib.sha256).digest()
     return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 def _new_report(
-    report_id: str, reporter_id: str, body: dict[str, Any], target: Target, state: Any, now: datetime
+    deps: ReportingDeps,
+    report_id: str,
+    reporter_id: str,
+    body: dict[str, Any],
+    target: Target,
+    state: SubmissionState,
+    now: datetime,
 ) -> Report:
-    policy = bootstrap.policy()
+    policy = deps.policy
     claimed_owner: str | None = body["target"].get("account_id")
     # Who may own the target: the reporter's claim, and for an account report the account itself. A claim may raise
     # a priority but never lower one, so the target counts as a minor's when any candidate is a minor.
     owners = {owner for owner in (claimed_owner, target.id if target.type == "account" else None) if owner}
-    bands = bootstrap.settings_store().age_bands([reporter_id, *owners])
+    bands = deps.accounts.age_bands([reporter_id, *owners])
     context = ReportContext(
         reason=body["reason"],
         reporter_is_minor=reporter_id in bands and policy.is_minor_band(bands[reporter_id]),
@@ -171,22 +170,21 @@ def _new_report(
     )
 
 
-def read_report(report_id: str, caller: Caller) -> Report:
+def read_report(reports: ReportsStore, report_id: str, caller: Caller) -> Report:
     """The reporter or a moderator; anyone else gets the same 404 as a missing report."""
-    report = bootstrap.reports_store().get_report(report_id)
+    report = reports.get_report(report_id)
     if report is None or (report.reporter_id != caller.sub and MODERATOR not in caller.groups):
         raise NotFound("no such report")
     return report
 
 
-def my_reports(caller: Caller, limit: int, cursor: str | None) -> tuple[list[Report], str | None]:
+def my_reports(
+    reports: ReportsStore, caller: Caller, limit: int, cursor: str | None
+) -> tuple[list[Report], str | None]:
     try:
-        return bootstrap.reports_store().reports_by(caller.sub, limit, cursor)
+        return reports.reports_by(caller.sub, limit, cursor)
     except InvalidCursor:
-        raise ValidationFailed(
-            "next is not a cursor this service gave out",
-            (Problem(field="next", code="invalid_value", message="use the `next` value of a previous page"),),
-        ) from None
+        raise InvalidCursorError() from None
 
 
 def _rfc3339(at: datetime) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from chalicelib import bootstrap
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.models import Account
+from chalicelib.services.accounts import AccountsDeps
 
 
-def read_account(account_id: str) -> Account:
-    account = bootstrap.settings_store().get_account(account_id)
+def read_account(deps: AccountsDeps, account_id: str) -> Account:
+    account = deps.store.get_account(account_id)
     if account is None:
         raise NotFound("no such account")
     return account

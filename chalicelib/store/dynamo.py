@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.config import get_config
 from chalicelib.domain.errors import Unavailable
+from chalicelib.services.ports import VersionConflict
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -29,8 +28,8 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
-@cache
-def dynamodb_client() -> DynamoDBClient:
+def make_dynamodb_client(region: str) -> DynamoDBClient:
+    """A client with standard retries and short timeouts (the endpoint follows AWS_ENDPOINT_URL, as boto3 does)."""
     import boto3
     from botocore.config import Config as BotoConfig
 
@@ -41,40 +40,47 @@ def dynamodb_client() -> DynamoDBClient:
         read_timeout=3,
         tcp_keepalive=True,
     )
-    return boto3.client("dynamodb", region_name=get_config().region, config=boto_config)
+    return boto3.client("dynamodb", region_name=region, config=boto_config)
+
+
+class StorageRejected(RuntimeError):
+    """DynamoDB refused a request as malformed (a key too long, an unencodable string): a bug, never transient."""
 
 
 @contextmanager
 def translated_errors() -> Iterator[None]:
-    """Turns throttling and unreachable-table failures into `Unavailable`; everything else propagates."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    """Throttling, unreachable tables and connection failures become `Unavailable` (the client may retry); a
+    request DynamoDB or botocore rejects as invalid becomes `StorageRejected`, never reported as transient."""
+    from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     try:
         yield
     except ClientError as error:
         if error_code(error) in _TRANSIENT_CODES:
             raise Unavailable("storage is busy or unavailable; try again shortly") from error
+        if error_code(error) == "ValidationException":
+            raise StorageRejected(f"DynamoDB rejected the request: {error_code(error)}") from error
         raise
-    except BotoCoreError as error:  # connection and read timeouts, endpoint errors
+    except (BotoConnectionError, HTTPClientError) as error:  # connection and read timeouts, endpoint errors
         raise Unavailable("storage is busy or unavailable; try again shortly") from error
+    except (BotoCoreError, UnicodeError) as error:  # parameter validation, unencodable text: permanent
+        raise StorageRejected(f"the request could not be sent: {type(error).__name__}") from error
+
+
+ClientProvider = Callable[[], Any]
 
 
 class TableAdapter:
-    """Base of the stores: one table, and the shared client built on first use (tests may pass their own)."""
+    """Base of the stores: one table, and a client obtained on first use from the composition's provider."""
 
-    def __init__(self, table_name: str, client: Any = None) -> None:
+    def __init__(self, table_name: str, client: ClientProvider) -> None:
         self._table = table_name
-        self._client = client
+        self._client_provider = client
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
-
-
-class VersionConflict(Exception):
-    """A conditional write found the item changed since it was read: re-read and retry, or refuse."""
+        return self._client_provider()
 
 
 def transact_write(client: Any, transaction: list[dict[str, Any]]) -> None:

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.errors import Unavailable
@@ -36,8 +35,10 @@ from chalicelib.domain.reports import (
     StatementOfReasons,
     Target,
 )
-from chalicelib.store.cursors import seal, unseal
+from chalicelib.services.ports import InvalidCursor, Mute, OpenRound, SubmissionState
+from chalicelib.store.cursors import CursorSealer, key_position
 from chalicelib.store.dynamo import (
+    ClientProvider,
     TableAdapter,
     batch_get,
     from_item,
@@ -49,35 +50,7 @@ from chalicelib.store.dynamo import (
 
 COUNTER_SHARDS = 4
 _OPEN_QUEUE = "OPEN"
-
-
-@dataclass(frozen=True)
-class OpenRound:
-    round_id: str
-    priority: Priority
-    first_reported_at: datetime
-
-
-@dataclass(frozen=True)
-class Mute:
-    muted_until: datetime
-    reason: str
-    moderator_id: str
-    muted_at: datetime
-
-
-@dataclass(frozen=True)
-class SubmissionState:
-    """Everything a new report needs to know, read in one batch."""
-
-    rate: RateWindow
-    rate_revision: int
-    mute: Mute | None
-    unfounded_recently: int
-    own_report: Report | None  # this very submission, stored by an earlier attempt whose answer was lost
-    duplicate_of: str | None
-    duplicate_until: datetime | None
-    open_round: OpenRound | None
+_RATE_WINDOW = timedelta(hours=1)
 
 
 def _target_pk(target: Target) -> str:
@@ -113,6 +86,12 @@ def _epoch(at: datetime) -> int:
 
 
 class ReportsStore(TableAdapter):
+    """The DynamoDB adapter of `chalicelib.services.ports.ReportsStore`."""
+
+    def __init__(self, table_name: str, client: ClientProvider, cursors: CursorSealer) -> None:
+        super().__init__(table_name, client)
+        self._cursors = cursors
+
     # -- submission --------------------------------------------------------------------------------------------------
     def submission_state(
         self,
@@ -195,6 +174,8 @@ class ReportsStore(TableAdapter):
                         {
                             "accepted_at": [at.isoformat() for at in rate.accepted_at],
                             "revision": state.rate_revision + 1,
+                            # the window only ever looks back one hour: then the item stops mattering
+                            "expires_at": _epoch(max(rate.accepted_at, default=now) + _RATE_WINDOW) + 3600,
                         }
                     ),
                 },
@@ -300,11 +281,16 @@ class ReportsStore(TableAdapter):
             "Limit": limit,
         }
         if cursor is not None:
-            query["ExclusiveStartKey"] = unseal(f"reports:{reporter_id}", cursor)
+            position = key_position(
+                self._cursors.unseal(f"reports:{reporter_id}", cursor), ("pk", "sk", "reporter_pk", "reporter_sk")
+            )
+            if position["reporter_pk"]["S"] != _reporter_pk(reporter_id):
+                raise InvalidCursor("cursor belongs to another reporter")
+            query["ExclusiveStartKey"] = position
         with translated_errors():
             response = self.client.query(**query)
         reports = [_report_from_item(from_item(item)) for item in response.get("Items", [])]
-        return self._with_decisions(reports), _seal_key(f"reports:{reporter_id}", response.get("LastEvaluatedKey"))
+        return self._with_decisions(reports), self._seal_key(f"reports:{reporter_id}", response.get("LastEvaluatedKey"))
 
     def _with_decisions(self, reports: list[Report]) -> list[Report]:
         """Reports whose round was decided read as decided, even before their own items are updated."""
@@ -341,11 +327,14 @@ class ReportsStore(TableAdapter):
             "Limit": limit,
         }
         if cursor is not None:
-            query["ExclusiveStartKey"] = unseal("queue", cursor)
+            position = key_position(self._cursors.unseal("queue", cursor), ("pk", "sk", "queue_pk", "queue_sk"))
+            if position["queue_pk"]["S"] != _OPEN_QUEUE:
+                raise InvalidCursor("cursor is not a queue position")
+            query["ExclusiveStartKey"] = position
         with translated_errors():
             response = self.client.query(**query)
         heads = [from_item(item) for item in response.get("Items", [])]
-        return self._queue_items(heads), _seal_key("queue", response.get("LastEvaluatedKey"))
+        return self._queue_items(heads), self._seal_key("queue", response.get("LastEvaluatedKey"))
 
     def _queue_items(self, heads: list[dict[str, Any]]) -> list[QueueItem]:
         # The index is eventually consistent: re-read the heads (consistently) with their shards in one batch, and
@@ -507,7 +496,7 @@ class ReportsStore(TableAdapter):
             self._batch_write([{"PutRequest": {"Item": item}} for item in items[start : start + 25]])
 
     # -- mutes -------------------------------------------------------------------------------------------------------
-    def set_mute(self, reporter_id: str, mute: Mute) -> None:
+    def set_mute(self, reporter_id: str, mute: Mute, expires_at: datetime) -> None:
         item = {
             **_key(_reporter_pk(reporter_id), "MUTE"),
             **to_item(
@@ -516,6 +505,7 @@ class ReportsStore(TableAdapter):
                     "reason": mute.reason,
                     "moderator_id": mute.moderator_id,
                     "muted_at": mute.muted_at.isoformat(),
+                    "expires_at": _epoch(expires_at),
                 }
             ),
         }
@@ -539,6 +529,9 @@ class ReportsStore(TableAdapter):
 
     def _transact(self, transaction: list[dict[str, Any]]) -> None:
         transact_write(self.client, transaction)
+
+    def _seal_key(self, scope: str, key: dict[str, Any] | None) -> str | None:
+        return self._cursors.seal(scope, key) if key else None
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
         unique = list({(key["pk"]["S"], key["sk"]["S"]): key for key in keys}.values())
@@ -690,7 +683,3 @@ def _queue_item(head: dict[str, Any], shards: list[dict[str, Any]]) -> QueueItem
         flags=frozenset(QueueFlag(flag) for flag in union("flags")),
         claimed_owner_ids=union("claimed_owner_ids"),
     )
-
-
-def _seal_key(scope: str, key: dict[str, Any] | None) -> str | None:
-    return seal(scope, key) if key else None

@@ -13,10 +13,11 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.domain.models import Account, Actor, AgeAssurance, AuditEvent, Change, EventKind, EventPage
-from chalicelib.store.cursors import InvalidCursor, seal, unseal
+from chalicelib.services.ports import AlreadyExists, InvalidCursor, VersionConflict
+from chalicelib.store.cursors import CursorSealer
 from chalicelib.store.dynamo import (
+    ClientProvider,
     TableAdapter,
-    VersionConflict,
     batch_get,
     from_item,
     to_attr,
@@ -29,10 +30,6 @@ _STATE = "STATE"
 _EVENT_PREFIX = "EVENT#"
 
 
-class AccountAlreadyExists(Exception):
-    """A record with this account id is already stored."""
-
-
 def _pk(account_id: str) -> str:
     return f"ACCOUNT#{account_id}"
 
@@ -42,6 +39,12 @@ def _event_sk(version: int) -> str:
 
 
 class SettingsStore(TableAdapter):
+    """The DynamoDB adapter of `chalicelib.services.ports.SettingsStore`."""
+
+    def __init__(self, table_name: str, client: ClientProvider, cursors: CursorSealer) -> None:
+        super().__init__(table_name, client)
+        self._cursors = cursors
+
     # -- reads -------------------------------------------------------------------------------------------------------
     def get_account(self, account_id: str) -> Account | None:
         with translated_errors():
@@ -62,8 +65,9 @@ class SettingsStore(TableAdapter):
         items = batch_get(self.client, self._table, keys, projection="account_id, age_band")
         return {item["account_id"]: item["age_band"] for item in items}
 
-    def list_events(self, account_id: str, limit: int, before_version: int | None) -> EventPage:
-        """Events newest first; `before_version` continues a previous page."""
+    def list_events(self, account_id: str, limit: int, cursor: str | None) -> EventPage:
+        """Events newest first; `cursor` continues a previous page."""
+        before_version = None if cursor is None else self._before_version(account_id, cursor)
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -78,7 +82,15 @@ class SettingsStore(TableAdapter):
             response = self.client.query(**query)
         events = tuple(_event_from_item(from_item(item)) for item in response.get("Items", []))
         more = "LastEvaluatedKey" in response and events and events[-1].version > 1
-        return EventPage(events=events, next_before_version=events[-1].version if more else None)
+        next_cursor = self._cursors.seal(_history_scope(account_id), {"before": events[-1].version}) if more else None
+        return EventPage(events=events, next_cursor=next_cursor)
+
+    def _before_version(self, account_id: str, cursor: str) -> int:
+        before = self._cursors.unseal(_history_scope(account_id), cursor)
+        value = before.get("before") if isinstance(before, dict) and set(before) == {"before"} else None
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < 10**12:
+            raise InvalidCursor("history cursor out of range")
+        return value
 
     # -- writes ------------------------------------------------------------------------------------------------------
     def create_account(self, account: Account, event: AuditEvent) -> None:
@@ -96,7 +108,7 @@ class SettingsStore(TableAdapter):
         try:
             self._transact(transaction)
         except VersionConflict as conflict:
-            raise AccountAlreadyExists(account.account_id) from conflict
+            raise AlreadyExists(account.account_id) from conflict
 
     def apply_change(self, account: Account, read_version: int, event: AuditEvent) -> None:
         """Replaces the record (now at `account.version`) if it is still at `read_version`, and adds the event."""
@@ -142,7 +154,6 @@ def _account_item(account: Account) -> dict[str, Any]:
             "version": account.version,
             "settings": account.settings,
             "created_at": account.created_at.isoformat(),
-            "signup_fingerprint": account.signup_fingerprint,
             "band_ends_on": band_ends_on,
             "band_end_month": band_ends_on[:7] if band_ends_on else None,
         }
@@ -159,7 +170,6 @@ def _account_from_item(item: dict[str, Any]) -> Account:
         version=int(item["version"]),
         settings=dict(item["settings"]),
         created_at=datetime.fromisoformat(item["created_at"]),
-        signup_fingerprint=item.get("signup_fingerprint", ""),
         band_ends_on=date.fromisoformat(item["band_ends_on"]) if item.get("band_ends_on") else None,
     )
 
@@ -205,13 +215,5 @@ def _event_from_item(item: dict[str, Any]) -> AuditEvent:
     )
 
 
-# -- cursors -------------------------------------------------------------------------------------------------------
-def encode_cursor(account_id: str, before_version: int | None) -> str | None:
-    return None if before_version is None else seal(f"history:{account_id}", {"before": before_version})
-
-
-def decode_cursor(account_id: str, cursor: str) -> int:
-    before = unseal(f"history:{account_id}", cursor).get("before")
-    if not isinstance(before, int) or isinstance(before, bool) or before < 1:
-        raise InvalidCursor(cursor)
-    return before
+def _history_scope(account_id: str) -> str:
+    return f"history:{account_id}"

@@ -13,7 +13,7 @@ from tests.conftest import Api
 @pytest.fixture
 def dynamodb_calls(api: Api) -> Iterator[list[str]]:
     """The DynamoDB operations made from now on, in order."""
-    from chalicelib.store.dynamo import dynamodb_client
+    from tests.conftest import service_dynamodb as dynamodb_client
 
     calls: list[str] = []
 

@@ -59,7 +59,7 @@ def values_of(document: dict[str, Any]) -> dict[str, Any]:
 
 def scan_all_tables() -> list[dict[str, Any]]:
     """Every item of every table, as stored (DynamoDB attribute values)."""
-    from chalicelib.store.dynamo import dynamodb_client
+    from tests.conftest import service_dynamodb as dynamodb_client
 
     client = dynamodb_client()
     items: list[dict[str, Any]] = []
@@ -143,7 +143,7 @@ def change_as_owner(api: Api, settings: dict[str, Any], account_id: str = OWNER)
 
 def throttle(operation: str, code: str = "ProvisionedThroughputExceededException") -> Callable[[], None]:
     """Makes every call of one DynamoDB operation fail as throttled, before it reaches the table; returns the undo."""
-    from chalicelib.store.dynamo import dynamodb_client
+    from tests.conftest import service_dynamodb as dynamodb_client
 
     def refuse(**_: Any) -> tuple[Any, dict[str, Any]]:
         error = {"Error": {"Code": code, "Message": "Rate of requests exceeds the allowed throughput."}}
@@ -157,7 +157,7 @@ def throttle(operation: str, code: str = "ProvisionedThroughputExceededException
 
 def cancel_transactions_as_throttled() -> Callable[[], None]:
     """Makes every transaction come back cancelled because of throttling, as DynamoDB reports it."""
-    from chalicelib.store.dynamo import dynamodb_client
+    from tests.conftest import service_dynamodb as dynamodb_client
 
     def refuse(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
         items = json.loads(params["body"])["TransactItems"]

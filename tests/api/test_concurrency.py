@@ -10,11 +10,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import bootstrap
 from chalicelib.domain.errors import PreconditionFailed
 from chalicelib.identity import Caller
 from chalicelib.services.change_settings import change_settings
-from chalicelib.store.dynamo import VersionConflict
+from chalicelib.services.ports import VersionConflict
 from tests.api.helpers import (
     BORN_16_17,
     OWNER,
@@ -26,7 +25,7 @@ from tests.api.helpers import (
     sign_up,
     values_of,
 )
-from tests.conftest import Api, body
+from tests.conftest import Api, body, with_settings_store
 
 HOLDER = Caller(sub=OWNER, groups=frozenset())
 
@@ -63,9 +62,9 @@ class StoreWithRivals:
             raise
 
 
-def rival(settings: dict[str, Any]) -> Callable[[], None]:
+def rival(api: Api, settings: dict[str, Any]) -> Callable[[], None]:
     """Another request by the holder, made through the same service."""
-    return lambda: change_settings(OWNER, settings, HOLDER, None, "rival-request")
+    return lambda: change_settings(api.deps.accounts, OWNER, settings, HOLDER, None, "rival-request")
 
 
 def test_two_changes_from_version_1_with_if_match_one_wins_and_the_other_is_412(api: Api) -> None:
@@ -85,7 +84,7 @@ def test_two_changes_from_version_1_with_if_match_one_wins_and_the_other_is_412(
 def test_two_racing_changes_from_the_same_read_cannot_both_be_written(api: Api) -> None:
     # Given a 17-year-old's account at version 1
     sign_up(api, birth_date=BORN_16_17)
-    real = bootstrap.settings_store()
+    real = api.deps.accounts.store
     both_have_read = threading.Barrier(2, timeout=10)
     one_writer = threading.Lock()
 
@@ -98,12 +97,12 @@ def test_two_racing_changes_from_the_same_read_cannot_both_be_written(api: Api) 
             with one_writer:
                 real.apply_change(account, read_version, event)
 
-    bootstrap.override(settings_store=StoreThatWaitsForBothReads())
+    api.rewire(with_settings_store(api.deps, StoreThatWaitsForBothReads()))
     outcomes: dict[str, str] = {}
 
     def change(name: str, settings: dict[str, Any]) -> None:
         try:
-            change_settings(OWNER, settings, HOLDER, 1, f"request-{name}")
+            change_settings(api.deps.accounts, OWNER, settings, HOLDER, 1, f"request-{name}")
             outcomes[name] = "applied"
         except PreconditionFailed:
             outcomes[name] = "precondition_failed"
@@ -117,7 +116,7 @@ def test_two_racing_changes_from_the_same_read_cannot_both_be_written(api: Api) 
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
-    bootstrap.override(settings_store=real)
+    api.rewire(with_settings_store(api.deps, real))
     # Then exactly one is applied and the other is refused as stale
     assert sorted(outcomes.values()) == ["applied", "precondition_failed"]
     # And the history holds exactly the winner's change, matching the state
@@ -129,8 +128,8 @@ def test_two_racing_changes_from_the_same_read_cannot_both_be_written(api: Api) 
 def test_a_change_without_if_match_that_loses_a_race_is_re_read_re_checked_and_retried(api: Api) -> None:
     # Given a 17-year-old's account (comments: friends), and another change to comments landing first
     sign_up(api, birth_date=BORN_16_17)
-    store = StoreWithRivals(bootstrap.settings_store(), rival({"comments": "everyone"}))
-    bootstrap.override(settings_store=store)
+    store = StoreWithRivals(api.deps.accounts.store, rival(api, {"comments": "everyone"}))
+    api.rewire(with_settings_store(api.deps, store))
     # When the holder closes comments without If-Match
     response = patch_settings(api, {"comments": "no_one"})
     # Then the first write lost on the version, and the retry succeeded
@@ -146,8 +145,8 @@ def test_a_change_without_if_match_that_loses_a_race_is_re_read_re_checked_and_r
 def test_a_retried_change_that_the_rival_already_made_writes_nothing_more(api: Api) -> None:
     # Given a 17-year-old's account, and a rival change that sets the very value we ask for
     sign_up(api, birth_date=BORN_16_17)
-    store = StoreWithRivals(bootstrap.settings_store(), rival({"downloads": True}))
-    bootstrap.override(settings_store=store)
+    store = StoreWithRivals(api.deps.accounts.store, rival(api, {"downloads": True}))
+    api.rewire(with_settings_store(api.deps, store))
     # When the holder asks for the same value without If-Match
     response = patch_settings(api, {"downloads": True})
     # Then the re-check finds nothing left to change: 200 at the rival's version, with no second event
@@ -159,8 +158,8 @@ def test_a_retried_change_that_the_rival_already_made_writes_nothing_more(api: A
 def test_a_change_with_if_match_that_loses_a_race_is_412_without_retrying(api: Api) -> None:
     # Given a 17-year-old's account, and a rival change landing between our read and our write
     sign_up(api, birth_date=BORN_16_17)
-    store = StoreWithRivals(bootstrap.settings_store(), rival({"comments": "everyone"}))
-    bootstrap.override(settings_store=store)
+    store = StoreWithRivals(api.deps.accounts.store, rival(api, {"comments": "everyone"}))
+    api.rewire(with_settings_store(api.deps, store))
     # When the holder sends a change with If-Match "1"
     response = patch_settings(api, {"downloads": True}, if_match='"1"')
     # Then it is 412 after a single attempt, and only the rival's change is stored
@@ -175,9 +174,11 @@ def test_a_change_that_keeps_losing_races_gives_up_with_a_problem_and_loses_noth
     sign_up(api, birth_date=BORN_16_17)
     flips = iter([{"comments": value} for value in ["everyone", "no_one"] * 10])
     store = StoreWithRivals(
-        bootstrap.settings_store(), lambda: change_settings(OWNER, next(flips), HOLDER, None, "rival"), rivals=20
+        api.deps.accounts.store,
+        lambda: change_settings(api.deps.accounts, OWNER, next(flips), HOLDER, None, "rival"),
+        rivals=20,
     )
-    bootstrap.override(settings_store=store)
+    api.rewire(with_settings_store(api.deps, store))
     # When the holder sends a change without If-Match
     response = patch_settings(api, {"downloads": True})
     # Then after a few attempts it answers 409 or 412 as a problem, never 500

@@ -22,8 +22,8 @@ def test_a_history_cursor_does_not_page_another_accounts_history(api: Api) -> No
     other = history(api, "u-cursor-b", f"?next={cursor}")
     ghost = history(api, "ghost", f"?next={cursor}")
     # Then both are refused as cursors this service did not give out for that list
-    assert_problem(other, 422, "validation_failed")
-    assert_problem(ghost, 422, "validation_failed")
+    assert_problem(other, 400, "invalid_cursor")
+    assert_problem(ghost, 400, "invalid_cursor")
 
 
 def test_a_queue_cursor_is_not_a_report_list_cursor(api: Api) -> None:
@@ -36,4 +36,4 @@ def test_a_queue_cursor_is_not_a_report_list_cursor(api: Api) -> None:
     # When it is handed to the reporter's own list
     response = api.call("GET", f"/v1/reports?next={cursor}", headers=auth("u-cur"))
     # Then it is refused
-    assert_problem(response, 422, "validation_failed")
+    assert_problem(response, 400, "invalid_cursor")

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib import bootstrap
 from chalicelib.services.moderation import _close_reports
-from chalicelib.store.dynamo import dynamodb_client, from_item
+from chalicelib.store.dynamo import from_item
 from chalicelib.store.reports_store import _decision_from_item
 from tests.api.helpers import scan_all_tables, throttle
 from tests.conftest import FIXED_NOW, Api, auth, body
+from tests.conftest import service_dynamodb as dynamodb_client
 
 DECISION = {
     "outcome": "no_violation",
@@ -69,7 +69,7 @@ def test_a_decision_counts_a_report_that_lands_while_it_is_made(api: Api) -> Non
     # Given a target with two reports, and a third that lands after the moderator's read of the counters
     report(api, "late-0", "c-late")
     report(api, "late-1", "c-late")
-    store = bootstrap.reports_store()
+    store = api.deps.reporting.reports
     real_open_round = store.open_round
     calls = []
 
@@ -165,10 +165,10 @@ def test_a_completed_close_out_run_twice_counts_each_unfounded_outcome_once(api:
     report(api, "twice-0", "c-twice")
     api.call("POST", "/v1/moderation/targets/comment/c-twice/decision", DECISION, auth("m", "moderator"))
     decision_item = next(item for item in scan_all_tables() if sort_key(item).startswith("DECISION#"))
-    _close_reports(_decision_from_item(from_item(decision_item)))
+    _close_reports(api.deps.moderation, _decision_from_item(from_item(decision_item)))
     # When the reporter's recent unfounded outcomes are counted, as a new report of theirs would count them
     since = FIXED_NOW - timedelta(days=30)
-    counted = bootstrap.reports_store()._count_unfounded("REPORTER#twice-0", since, cap=100)
+    counted = api.deps.reporting.reports._count_unfounded("REPORTER#twice-0", since, cap=100)
     # Then the one decision counts once
     assert counted == 1
 
@@ -177,7 +177,7 @@ def test_a_retry_after_a_lost_answer_gets_the_original_receipt(api: Api) -> None
     # Given a report stored, whose answer was lost (storage failed after the write)
     from chalicelib.domain.errors import Unavailable
 
-    store = bootstrap.reports_store()
+    store = api.deps.reporting.reports
     real_record = store.record_report
 
     def record_then_fail(*args: Any, **kwargs: Any) -> None:

@@ -456,7 +456,7 @@ def test_a_cursor_from_another_reporters_list_is_refused(api: Api) -> None:
     assert cursor
     # When a reporter passes that cursor to their own list / Then it is refused, not followed
     response = api.call("GET", f"/v1/reports?limit=1&next={cursor}", headers=auth(REPORTER))
-    assert_problem(response, 422)
+    assert_problem(response, 400, "invalid_cursor")
 
 
 # -- personal data in logs ---------------------------------------------------------------------------------------------

@@ -131,47 +131,100 @@ def test_a_16_year_old_may_sign_up_in_australia(api: Api) -> None:
     assert sign_up(api, birth_date="2010-11-25", country="AU")["age_band"] == "16-17"
 
 
-# -- repeats and conflicts -------------------------------------------------------------------------------------------
-def test_repeating_the_same_sign_up_returns_200_with_the_same_document(api: Api) -> None:
-    # Given an account that was just signed up
-    first = api.sign_up(OWNER, BORN_13_15, "GB")
-    # When the sign-up flow sends the same request again
-    again = api.sign_up(OWNER, BORN_13_15, "GB")
-    # Then it answers 200 with the same document and ETag, and nothing was written: still one event
-    assert again.status_code == 200
-    assert body(again) == body(first)
+# -- repeats, retries and the birth-date oracle ----------------------------------------------------------------------
+def sign_up_with_key(api: Api, key: str, birth_date: str = BORN_13_15, country: str = "GB") -> Any:
+    headers = {**auth(*SIGNUP), "Idempotency-Key": key}
+    payload = {"account_id": OWNER, "birth_date": birth_date, "country": country}
+    return api.call("POST", "/v1/accounts", payload, headers)
+
+
+def test_a_retry_with_the_same_idempotency_key_and_body_replays_the_original_answer(api: Api) -> None:
+    # Given a sign-up sent with an Idempotency-Key
+    first = sign_up_with_key(api, "signup-7f1c")
+    assert first.status_code == 201
+    # When the sign-up flow retries it (its answer was lost) with the same key and body
+    again = sign_up_with_key(api, "signup-7f1c")
+    # Then the original answer comes back: 201, the same document and ETag, and nothing new is stored
+    assert again.status_code == 201
+    assert again.body == first.body
     assert header(again, "ETag") == '"1"'
     assert len(all_events(api)) == 1
 
 
-def test_repeating_a_sign_up_after_changes_returns_the_current_document_and_changes_nothing(api: Api) -> None:
-    # Given an account whose holder has since made a change
-    sign_up(api, birth_date=BORN_16_17)
-    changed = change_as_owner(api, {"comments": "everyone"})
+def test_a_replay_after_changes_is_the_original_answer_and_undoes_nothing(api: Api) -> None:
+    # Given an account signed up with a key, whose holder has since made a change
+    first = sign_up_with_key(api, "k-1", birth_date=BORN_16_17)
+    change_as_owner(api, {"comments": "everyone"})
     items_before = scan_all_tables()
-    # When the sign-up request is repeated
-    again = api.sign_up(OWNER, BORN_16_17, "GB")
-    # Then the current settings come back (the change is not undone), and nothing stored changed
-    assert again.status_code == 200
-    assert values_of(body(again)) == values_of(changed)
-    assert header(again, "ETag") == '"2"'
+    # When the sign-up is retried with the same key
+    again = sign_up_with_key(api, "k-1", birth_date=BORN_16_17)
+    # Then it replays the original answer and the change stays
+    assert (again.status_code, again.body) == (201, first.body)
+    assert scan_all_tables() == items_before
+    assert values_of(body(get_settings(api, as_=AUDITOR)))["comments"] == "everyone"
+
+
+def test_the_same_idempotency_key_with_another_body_is_422_idempotency_key_reused(api: Api) -> None:
+    # Given a sign-up made with a key
+    sign_up_with_key(api, "k-1")
+    items_before = scan_all_tables()
+    # When the same key comes with another birth date
+    response = sign_up_with_key(api, "k-1", birth_date="2012-05-11")
+    # Then it is refused and nothing changed
+    assert_problem(response, 422, "idempotency_key_reused")
     assert scan_all_tables() == items_before
 
 
-@pytest.mark.parametrize(
-    ("birth_date", "country"),
-    [("2012-05-11", "GB"), ("2012-05-10", "IE"), ("1990-05-10", "GB")],
-    ids=["other birth date in the same band", "other country", "other band"],
-)
-def test_the_same_account_id_with_other_details_is_409(api: Api, birth_date: str, country: str) -> None:
-    # Given an account signed up as born 2012-05-10 in GB
-    sign_up(api, birth_date=BORN_13_15, country="GB")
+def test_a_sign_up_without_a_key_is_accepted_once_and_repeating_it_is_409(api: Api) -> None:
+    # Given an account signed up without an Idempotency-Key
+    assert api.sign_up(OWNER, BORN_13_15, "GB").status_code == 201
     items_before = scan_all_tables()
-    # When the same account_id is signed up with another birth date or country
-    response = api.sign_up(OWNER, birth_date, country)
+    # When exactly the same request comes again
+    response = api.sign_up(OWNER, BORN_13_15, "GB")
     # Then it is 409 account_exists, and nothing stored changed
     assert_problem(response, 409, "account_exists")
     assert scan_all_tables() == items_before
+
+
+def test_a_repeated_sign_up_answers_the_same_bytes_whatever_birth_date_or_country_it_names(api: Api) -> None:
+    # Given an account born 2012-05-10 in GB (the attack: try dates until the answer differs)
+    sign_up(api, birth_date=BORN_13_15, country="GB")
+    items_before = scan_all_tables()
+    guesses = [f"2012-{month:02d}-{day:02d}" for month in range(1, 13) for day in (1, 9, 10, 11, 28)]
+    guesses += ["2009-05-10", "1990-05-10", BORN_13_15]
+    answers = set()
+    # When the same account_id is signed up with each guess, in two countries, with and without fresh keys
+    for number, guess in enumerate(guesses):
+        for country in ("GB", "IE"):
+            plain = api.sign_up(OWNER, guess, country)
+            keyed = sign_up_with_key(api, f"guess-{number}-{country}", guess, country)
+            answers |= {(plain.status_code, plain.body), (keyed.status_code, keyed.body)}
+    # Then every answer is one and the same 409, byte for byte, and nothing stored changed
+    assert len(answers) == 1
+    ((status, problem_body),) = answers
+    assert status == 409 and body_of(problem_body)["code"] == "account_exists"
+    assert scan_all_tables() == items_before
+
+
+def test_the_idempotency_record_keeps_no_unkeyed_hash_of_the_sign_up(api: Api) -> None:
+    # Given a sign-up with a key
+    sign_up_with_key(api, "k-1")
+    # Then no stored item holds a plain hash of the request body, from which the birth date could be recovered
+    import hashlib
+    import json
+
+    payload = {"account_id": OWNER, "birth_date": BORN_13_15, "country": "GB"}
+    texts = [json.dumps(payload, sort_keys=True, separators=(",", ":")), json.dumps(payload), BORN_13_15]
+    stored = json.dumps(scan_all_tables())
+    for text in texts:
+        for digest in (hashlib.md5(text.encode()).hexdigest(), hashlib.sha256(text.encode()).hexdigest()):
+            assert digest not in stored
+
+
+def body_of(raw: bytes) -> Any:
+    import json
+
+    return json.loads(raw)
 
 
 # -- below the minimum age -------------------------------------------------------------------------------------------

@@ -98,11 +98,10 @@ def test_a_throttled_history_read_is_503(api: Api) -> None:
 
 def test_a_missing_table_is_503(api: Api) -> None:
     # Given an account, and then the settings table gone
-    from chalicelib.config import get_config
-    from chalicelib.store.dynamo import dynamodb_client
+    from tests.conftest import service_dynamodb as dynamodb_client
 
     sign_up(api)
-    dynamodb_client().delete_table(TableName=get_config().settings_table)
+    dynamodb_client().delete_table(TableName="safety-settings")
     # When the holder reads and changes the settings / Then both are 503 unavailable
     assert_unavailable(get_settings(api, OWNER))
     assert_unavailable(patch_settings(api, {"comments": "no_one"}))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chalicelib.api.access import ACCESS
-from chalicelib.api.openapi import OPERATIONS, render
+from chalicelib.api.openapi import render
+from chalicelib.api.routes import ROUTES
 
 COMMITTED = Path(__file__).resolve().parents[2] / "chalicelib" / "api" / "openapi.json"
 
@@ -16,16 +16,41 @@ def test_the_committed_document_matches_the_models() -> None:
     assert COMMITTED.read_text(encoding="utf-8") == render(), "run `make openapi` and commit the result"
 
 
-def test_every_route_of_the_app_is_documented_and_has_an_access_rule() -> None:
+def test_every_route_the_app_serves_is_one_declaration_documented_with_its_access_rule() -> None:
     from app import app
 
-    # Given every route the app serves
+    # Given every route the deployed app serves
     served = {(method, path) for path, methods in app.routes.items() for method in methods}
-    # When compared with the document and the access table
-    documented = {(operation.method.upper(), operation.path) for operation in OPERATIONS}
-    # Then each route is described and has an explicit rule (a missing rule would deny it to everyone)
-    assert served == documented
-    assert served <= set(ACCESS)
+    # When compared with the declarations and the document generated from them
+    declared = {(route.method, route.path) for route in ROUTES}
+    document = json.loads(render())
+    documented = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
+    # Then each route is declared once, documented, and names who may call it (an empty rule denies everyone)
+    assert served == declared == documented
+    assert len(ROUTES) == len(declared)
+    assert all(route.access for route in ROUTES)
+
+
+def test_the_report_request_schema_follows_the_policy_file() -> None:
+    from chalicelib.policy import load_policy
+
+    # Given the policy's report reasons and target types / When the request schema is generated
+    schemas = json.loads(render())["components"]["schemas"]
+    rules = load_policy().reports
+    # Then the schema offers exactly those, in the policy's order
+    assert schemas["ReportRequest"]["properties"]["reason"]["enum"] == list(rules.reasons)
+    assert schemas["ReportTarget"]["properties"]["type"]["enum"] == list(rules.target_types)
+
+
+def test_every_declared_route_answers_its_documented_refusals_as_problem_json() -> None:
+    # Given the document / Then every operation documents 405, 413, 414 and 431, and each secured one 401 and 503
+    document = json.loads(render())
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            statuses = set(operation["responses"])
+            assert {"405", "413", "414", "431"} <= statuses, (method, path)
+            if operation["security"]:
+                assert {"401", "503"} <= statuses, (method, path)
 
 
 def test_every_error_response_is_problem_json_with_the_problem_schema() -> None:

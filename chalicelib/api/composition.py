@@ -1,0 +1,97 @@
+"""The HTTP API's composition: the one place that builds what the API's routes use, and nothing else.
+
+`compose_api` wires explicit parts (tests and the local stack call it with their own clock or secret);
+`compose_api_from_environment` is what the deployed function runs on its first request: configuration checked,
+the root secret read once from SSM Parameter Store (through Powertools' Parameters utility), keys derived.
+Stores build their DynamoDB client on first use, so a cold start pays only for what a request touches.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.config import ApiConfig, UnsafeConfiguration, load_api_config
+from chalicelib.keys import ServiceKeys, WeakSecret
+from chalicelib.policy import Policy, load_policy
+from chalicelib.services.accounts import AccountsDeps
+from chalicelib.services.moderation import ModerationDeps
+from chalicelib.services.ports import Clock, Idempotency
+from chalicelib.services.reports import ReportingDeps
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ApiDeps:
+    policy: Policy
+    keys: ServiceKeys
+    accounts: AccountsDeps
+    reporting: ReportingDeps
+    moderation: ModerationDeps
+    idempotency: Idempotency
+    dynamodb: Callable[[], Any]  # the shared DynamoDB client, built on first use
+
+
+def compose_api(config: ApiConfig, root_secret: bytes, clock: Clock = utc_now, policy: Policy | None = None) -> ApiDeps:
+    from chalicelib.store.cursors import CursorSealer
+    from chalicelib.store.dynamo import make_dynamodb_client
+    from chalicelib.store.idempotency import PowertoolsIdempotency
+    from chalicelib.store.reports_store import ReportsStore
+    from chalicelib.store.settings_store import SettingsStore
+
+    try:
+        keys = ServiceKeys.derive(root_secret)
+    except WeakSecret as error:
+        raise UnsafeConfiguration(f"refusing to start: ROOT_SECRET_PARAMETER: {error}") from None
+    policy = policy or load_policy()
+    client = functools.cache(lambda: make_dynamodb_client(config.region))
+    sealer = CursorSealer(keys.cursors)
+    settings_store = SettingsStore(config.settings_table, client, sealer)
+    reports_store = ReportsStore(config.reports_table, client, sealer)
+    idempotency = PowertoolsIdempotency(config.idempotency_table, client)
+    return ApiDeps(
+        policy=policy,
+        keys=keys,
+        accounts=AccountsDeps(store=settings_store, policy=policy, clock=clock),
+        reporting=ReportingDeps(
+            reports=reports_store,
+            accounts=settings_store,
+            policy=policy,
+            clock=clock,
+            idempotency=idempotency,
+            report_id_key=keys.report_ids,
+            fingerprint_key=keys.request_fingerprints,
+        ),
+        moderation=ModerationDeps(reports=reports_store, policy=policy, clock=clock),
+        idempotency=idempotency,
+        dynamodb=client,
+    )
+
+
+def read_root_secret(config: ApiConfig) -> bytes:
+    """The root secret, read once from SSM Parameter Store (a SecureString, decrypted); never a default."""
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+    provider = SSMProvider(boto3_client=boto3.client("ssm", region_name=config.region))
+    try:
+        value = provider.get(config.root_secret_parameter, decrypt=True, max_age=365 * 24 * 3600)
+    except Exception as error:  # a missing parameter or no permission: the service cannot start safely
+        raise UnsafeConfiguration(
+            f"refusing to start: ROOT_SECRET_PARAMETER {config.root_secret_parameter!r} could not be read "
+            f"({type(error).__name__})"
+        ) from None
+    if not isinstance(value, str) or not value.strip():
+        raise UnsafeConfiguration("refusing to start: the parameter ROOT_SECRET_PARAMETER names is empty")
+    return value.encode()
+
+
+def compose_api_from_environment(env: Mapping[str, str], *, allow_local_auth: bool = False) -> ApiDeps:
+    config = load_api_config(env, allow_local_auth=allow_local_auth)
+    return compose_api(config, read_root_secret(config))

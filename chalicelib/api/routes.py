@@ -1,0 +1,234 @@
+"""Every route, declared once: method, path, who may call it, the view, request and response models, and the errors
+it can answer. The Chalice registration (`chalicelib.api.application`), the access table and the OpenAPI document
+(`chalicelib.api.openapi`) are all derived from this tuple; adding a route is one entry here plus `make openapi`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.api import accounts, meta, moderation, reports, schemas
+from chalicelib.api.access import ACCOUNT_HOLDER, ANYONE, SIGNED_IN
+from chalicelib.api.call import View
+from chalicelib.identity import AUDITOR, MODERATOR, SIGNUP_SERVICE
+
+# Every route can answer these: an unknown method, a body, URL or headers too large.
+COMMON_ERRORS = (405, 413, 414, 431)
+# And every route that needs a caller: no valid token, storage busy.
+SECURED_ERRORS = (401, 503)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    access: frozenset[str]
+    view: View
+    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    errors: tuple[int, ...] = ()
+    request: type[BaseModel] | None = None
+    parameters: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    @property
+    def public(self) -> bool:
+        return ANYONE in self.access
+
+    @property
+    def all_errors(self) -> tuple[int, ...]:
+        statuses = {*self.errors, *COMMON_ERRORS, *(() if self.public else SECURED_ERRORS)}
+        if self.request is not None:
+            statuses |= {400, 415, 422}
+        return tuple(sorted(statuses))
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": description}
+
+
+def _header(name: str, required: bool, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": required,
+        "schema": {"type": "string", **schema},
+        "description": description,
+    }
+
+
+_ACCOUNT_ID = _path_param("account_id", "1-64 letters, digits, '-' or '_'")
+_PAGING = (
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    {"name": "next", "in": "query", "schema": {"type": "string"}},
+)
+_IDEMPOTENCY_KEY = dict(minLength=1, maxLength=64)
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "GET", "/v1/health", "getHealth", "Liveness", frozenset({ANYONE}), meta.health, {200: ("OK", schemas.Health)}
+    ),
+    Route(
+        "GET",
+        "/v1/policy",
+        "getPolicy",
+        "The policy in force",
+        frozenset({ANYONE}),
+        meta.policy,
+        {200: ("The policy document", None)},
+    ),
+    Route(
+        "GET",
+        "/v1/openapi.json",
+        "getOpenApi",
+        "This document",
+        frozenset({ANYONE}),
+        meta.openapi,
+        {200: ("OpenAPI 3.1", None)},
+    ),
+    Route(
+        "POST",
+        "/v1/accounts",
+        "createAccount",
+        "Sign-up: apply the age band's defaults (group signup-service)",
+        frozenset({SIGNUP_SERVICE}),
+        accounts.create_account,
+        {
+            201: (
+                "Created with the band's defaults; a retry with the same Idempotency-Key and body replays it",
+                schemas.SignUpResponse,
+            )
+        },
+        (403, 409, 422),
+        request=schemas.SignUpRequest,
+        parameters=(
+            _header(
+                "Idempotency-Key",
+                False,
+                "Makes a retry safe: the same key and body replay the original answer; the same key with another "
+                "body is 422 idempotency_key_reused. Any other sign-up for an existing account is 409 account_exists.",
+                **_IDEMPOTENCY_KEY,
+            ),
+        ),
+    ),
+    Route(
+        "GET",
+        "/v1/accounts/{account_id}/settings",
+        "getSettings",
+        "The settings screen (account holder or auditor)",
+        frozenset({ACCOUNT_HOLDER, AUDITOR}),
+        accounts.get_settings,
+        {200: ("Values and what each option allows", schemas.SettingsDocument)},
+        (404,),
+        parameters=(_ACCOUNT_ID,),
+    ),
+    Route(
+        "PATCH",
+        "/v1/accounts/{account_id}/settings",
+        "changeSettings",
+        "Change settings within the band's limits, all or nothing (account holder)",
+        frozenset({ACCOUNT_HOLDER}),
+        accounts.patch_settings,
+        {200: ("The new document", schemas.SettingsDocument)},
+        (403, 404, 409, 412),
+        request=schemas.SettingsPatch,
+        parameters=(_ACCOUNT_ID, _header("If-Match", False, 'The ETag read, e.g. "3"; a stale one is 412')),
+    ),
+    Route(
+        "GET",
+        "/v1/accounts/{account_id}/settings/history",
+        "getHistory",
+        "Audit history, newest first (account holder or auditor)",
+        frozenset({ACCOUNT_HOLDER, AUDITOR}),
+        accounts.get_history,
+        {200: ("A page of events", schemas.HistoryPage)},
+        (400, 404, 422),
+        parameters=(_ACCOUNT_ID, *_PAGING),
+    ),
+    Route(
+        "POST",
+        "/v1/reports",
+        "fileReport",
+        "File an abuse report and get a receipt (any signed-in user)",
+        frozenset({SIGNED_IN}),
+        reports.create_report,
+        {
+            201: ("The receipt", schemas.ReportReceipt),
+            200: (
+                "The same report again (replayed key, or the same target and reason within 24 h)",
+                schemas.ReportReceipt,
+            ),
+        },
+        (409, 429),
+        request=schemas.ReportRequest,
+        parameters=(
+            _header(
+                "Idempotency-Key", True, "Required: a retry with the same key is not filed twice", **_IDEMPOTENCY_KEY
+            ),
+        ),
+    ),
+    Route(
+        "GET",
+        "/v1/reports",
+        "listMyReports",
+        "The caller's own reports, newest first",
+        frozenset({SIGNED_IN}),
+        reports.list_reports,
+        {200: ("A page of reports", schemas.ReportList)},
+        (400, 422),
+        parameters=_PAGING,
+    ),
+    Route(
+        "GET",
+        "/v1/reports/{report_id}",
+        "getReport",
+        "One report, with the decision once made (its reporter or a moderator)",
+        frozenset({SIGNED_IN}),  # the service lets only the reporter or a moderator see it
+        reports.get_report,
+        {200: ("The report", schemas.ReportView)},
+        (404,),
+        parameters=(_path_param("report_id", "The id from the receipt"),),
+    ),
+    Route(
+        "GET",
+        "/v1/moderation/queue",
+        "getModerationQueue",
+        "Open reports grouped by target, by priority then oldest first (moderators)",
+        frozenset({MODERATOR}),
+        moderation.queue,
+        {200: ("A page of queue items", schemas.QueuePage)},
+        (400, 403, 422),
+        parameters=_PAGING,
+    ),
+    Route(
+        "POST",
+        "/v1/moderation/targets/{target_type}/{target_id}/decision",
+        "decideTarget",
+        "Decide every open report on a target, with a statement of reasons (moderators)",
+        frozenset({MODERATOR}),
+        moderation.decide_target,
+        {200: ("The recorded decision", schemas.DecisionOut)},
+        (403, 404, 409, 412),
+        request=schemas.DecisionRequestIn,
+        parameters=(
+            _path_param("target_type", "comment, video, account, message or live"),
+            _path_param("target_id", "1-128 letters, digits, '_', '.', ':' or '-'"),
+            _header("If-Match", False, "The queue item's round_id: decide only the reports reviewed (else 412)."),
+        ),
+    ),
+    Route(
+        "POST",
+        "/v1/moderation/reporters/{account_id}/mute",
+        "muteReporter",
+        "Mute a reporter: their new reports get low priority, except child safety and self-harm (moderators)",
+        frozenset({MODERATOR}),
+        moderation.mute,
+        {200: ("The mute", schemas.MuteOut)},
+        (403, 404),
+        request=schemas.MuteRequest,
+        parameters=(_ACCOUNT_ID,),
+    ),
+)
