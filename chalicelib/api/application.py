@@ -49,7 +49,9 @@ class Composed:
 def create_app(
     authorizer: AuthorizerFactory, compose: Callable[[], Any], routes: tuple[Route, ...] = ROUTES
 ) -> Chalice:
-    app = Chalice(app_name=APP_NAME)
+    # configure_logs=False: the service logs through Powertools only (chalice would add a second, plain-text copy
+    # of every line, on the logger of the same name).
+    app = Chalice(app_name=APP_NAME, configure_logs=False)
     app.register_middleware(RequestMiddleware(AccessTable((r.method, r.path, r.access) for r in routes)), "http")
     route_authorizer = authorizer(app)
     composed = Composed(compose)
