@@ -1,6 +1,6 @@
 """The whole service in one process: an embedded moto (AWS) and the Chalice app behind a local API Gateway.
 
-`make run` starts it (`python -m devstack.local_stack`, the API on $PORT);
+`make run` starts it (`python -m devstack.local_stack`; the API on $PORT, moto on $MOTO_PORT, default $PORT + 1);
 tests/local start the same thing in-process with `start_local_stack()`. Neither moto nor the app is thread-safe, so
 each sits behind its own lock (moto's here, the app's in devstack/gateway.py). Only an app request waits on moto's
 lock while holding the app's, never the reverse, so the two cannot deadlock.
@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -90,33 +90,50 @@ def _start_moto(port: int) -> tuple[BaseWSGIServer, threading.Thread]:
 # --- environment, tables and the stack as a whole ---------------------------------------------------------
 
 
-def _environment(moto_url: str) -> dict[str, str]:
-    """What the app reads at start-up. Credentials and endpoint are forced so that nothing can reach AWS."""
+def moto_port_for(env: Mapping[str, str]) -> int:
+    """$MOTO_PORT, else $PORT + 1 (with PORT=0, as in tests: any free port)."""
+    if env.get("MOTO_PORT"):
+        return int(env["MOTO_PORT"])
+    port = int(env.get("PORT") or 0)
+    return port + 1 if port else 0
+
+
+def _environment(moto_url: str) -> dict[str, str | None]:
+    """What the app reads at start-up (None: unset). Credentials and endpoints are forced so nothing reaches AWS.
+
+    AWS_ENDPOINT_URL sends every client the app builds (DynamoDB, SSM, KMS, S3, SQS...) to moto; a service-specific
+    AWS_ENDPOINT_URL_<SERVICE> from the shell would win over it, and AWS_IGNORE_CONFIGURED_ENDPOINT_URLS would turn
+    both off, so those are unset.
+    """
     region = os.environ.get("AWS_DEFAULT_REGION") or LOCAL_REGION
-    env = {
-        "AWS_ENDPOINT_URL_DYNAMODB": moto_url,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_SESSION_TOKEN": "local",
-        "AWS_DEFAULT_REGION": region,
-        "AWS_REGION": region,
-        "AUTH_MODE": "local",
-        "LOCAL_JWT_SECRET": local_jwt_secret(),
-        "POWERTOOLS_METRICS_NAMESPACE": os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SafetySettings",
-    }
+    env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("AWS_ENDPOINT_URL_")}
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": moto_url,
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": None,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            "AUTH_MODE": "local",
+            "LOCAL_JWT_SECRET": local_jwt_secret(),
+            "POWERTOOLS_METRICS_NAMESPACE": os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "SafetySettings",
+        }
+    )
     for spec in ALL_TABLES:
         env[spec.env_var] = os.environ.get(spec.env_var) or spec.default_name
     return env
 
 
-def _apply_environment(env: dict[str, str]) -> dict[str, str | None]:
-    """Set `env`, returning what it replaced so that `stop()` can put it back."""
+def _apply_environment(env: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Set (or, for None, unset) `env`, returning what it replaced so that `stop()` can put it back."""
     previous = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
+    _restore_environment(env)
     return previous
 
 
-def _restore_environment(previous: dict[str, str | None]) -> None:
+def _restore_environment(previous: Mapping[str, str | None]) -> None:
     for name, value in previous.items():
         if value is None:
             os.environ.pop(name, None)
@@ -180,10 +197,10 @@ class LocalStack:
         _forget_cached_wiring()
 
 
-def start_local_stack(port: int = 0) -> LocalStack:
+def start_local_stack(port: int = 0, moto_port: int = 0) -> LocalStack:
     """Start moto and the API on 127.0.0.1 (port 0: any free port); return once both accept connections."""
     moto_patches.install()
-    moto, moto_thread = _start_moto(0)
+    moto, moto_thread = _start_moto(moto_port)
     moto_url = f"http://{HOST}:{moto.server_port}"
     previous_env = _apply_environment(_environment(moto_url))
     stack = LocalStack(url="", moto_url=moto_url, _moto=moto, _moto_thread=moto_thread, _previous_env=previous_env)
@@ -201,10 +218,13 @@ def start_local_stack(port: int = 0) -> LocalStack:
 
 def _banner(stack: LocalStack) -> str:
     tables = ", ".join(os.environ[spec.env_var] for spec in ALL_TABLES)
+    region = os.environ["AWS_DEFAULT_REGION"]
     return "\n".join(
         [
             f"safety-settings is listening on {stack.url}   (try: curl {stack.url}/v1/health)",
             f"  DynamoDB: moto at {stack.moto_url}, in memory (gone when this stops); tables {tables}",
+            f"  AWS CLI:  AWS_ENDPOINT_URL={stack.moto_url} AWS_DEFAULT_REGION={region} "
+            "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws dynamodb list-tables",
             "  Tokens:   make token SUB=u-1 GROUPS=auditor   (send as: Authorization: Bearer <token>)",
             f"            HS256, LOCAL_JWT_SECRET={os.environ['LOCAL_JWT_SECRET']}",
             "  Stop with Ctrl+C.",
@@ -217,7 +237,8 @@ def main() -> None:
 
     # The documented default secret is short on purpose; PyJWT's advice about key length is for real keys.
     warnings.filterwarnings("ignore", category=jwt.InsecureKeyLengthWarning)
-    stack = start_local_stack(int(os.environ.get("PORT") or 8000))
+    port = int(os.environ.get("PORT") or 8000)
+    stack = start_local_stack(port, moto_port_for({**os.environ, "PORT": str(port)}))
     print(_banner(stack), flush=True)
     stopping = threading.Event()
 

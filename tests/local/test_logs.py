@@ -205,6 +205,14 @@ def test_a_client_that_disconnects_mid_body_leaves_one_quiet_line_at_most(make_r
     assert all(json.loads(line)["route"] == "/v1/accounts" for line in lines)
 
 
+def test_the_banner_names_the_aws_endpoint_and_how_to_use_it(make_run: RunningStack) -> None:
+    # Given make run with PORT=0 and no MOTO_PORT / Then the banner names moto's URL in an AWS_ENDPOINT_URL line
+    banner = "\n".join(make_run.banner)
+    found = re.search(r"AWS_ENDPOINT_URL=(http://127\.0\.0\.1:(\d+))", banner)
+    assert found, banner
+    assert int(found.group(2)) not in (0, host_of(make_run.url)[1])
+
+
 def test_ctrl_c_stops_make_run_cleanly() -> None:
     # Given make run serving
     running = start_make_run()
