@@ -126,15 +126,15 @@ def _environment(moto_url: str) -> dict[str, str | None]:
     return env
 
 
-def _apply_environment(env: Mapping[str, str | None]) -> dict[str, str | None]:
-    """Set (or, for None, unset) `env`, returning what it replaced so that `stop()` can put it back."""
-    previous = {name: os.environ.get(name) for name in env}
-    _restore_environment(env)
-    return previous
+def _changes_since(before: Mapping[str, str]) -> dict[str, str | None]:
+    """What to set (None: unset) to put the environment back as `before` had it."""
+    now = os.environ
+    return {name: before.get(name) for name in before.keys() | now.keys() if before.get(name) != now.get(name)}
 
 
-def _restore_environment(previous: Mapping[str, str | None]) -> None:
-    for name, value in previous.items():
+def _set_environment(env: Mapping[str, str | None]) -> None:
+    """Set each variable of `env`, or unset it where its value is None."""
+    for name, value in env.items():
         if value is None:
             os.environ.pop(name, None)
         else:
@@ -165,7 +165,8 @@ def _forget_moto_data() -> None:
     BackendDict.reset()
 
 
-def _import_app() -> Chalice:
+def _local_app() -> Chalice:
+    """The app the local stack serves: the one place to change how it is built."""
     import importlib
 
     app: Chalice = importlib.import_module("app").app
@@ -178,12 +179,12 @@ class LocalStack:
     moto_url: str
     _moto: BaseWSGIServer
     _moto_thread: threading.Thread
-    _previous_env: dict[str, str | None]
+    _previous_env: dict[str, str | None] = field(default_factory=dict, repr=False)  # what stop() puts back
     _api: ApiServer | None = None
     _stopped: bool = field(default=False, repr=False)
 
     def stop(self) -> None:
-        """Stop both servers and put the environment back as it was (idempotent)."""
+        """Stop both servers, close their sockets, put moto and the environment back as they were (idempotent)."""
         if self._stopped:
             return
         self._stopped = True
@@ -192,26 +193,34 @@ class LocalStack:
         self._moto.shutdown()
         self._moto.server_close()
         self._moto_thread.join()
+        uninstall = getattr(moto_patches, "uninstall", None)
+        if uninstall is not None:
+            uninstall()
         _forget_moto_data()
-        _restore_environment(self._previous_env)
+        _set_environment(self._previous_env)
         _forget_cached_wiring()
 
 
 def start_local_stack(port: int = 0, moto_port: int = 0) -> LocalStack:
     """Start moto and the API on 127.0.0.1 (port 0: any free port); return once both accept connections."""
+    environment_before = dict(os.environ)
     moto_patches.install()
     moto, moto_thread = _start_moto(moto_port)
     moto_url = f"http://{HOST}:{moto.server_port}"
-    previous_env = _apply_environment(_environment(moto_url))
-    stack = LocalStack(url="", moto_url=moto_url, _moto=moto, _moto_thread=moto_thread, _previous_env=previous_env)
+    _set_environment(_environment(moto_url))
+    stack = LocalStack(url="", moto_url=moto_url, _moto=moto, _moto_thread=moto_thread)
     try:
         _forget_cached_wiring()
         _create_tables(moto_url, os.environ["AWS_DEFAULT_REGION"])
-        stack._api = ApiServer(_import_app(), HOST, port)
+        stack._api = ApiServer(_local_app(), HOST, port)
         stack._api.start()
     except BaseException:
+        stack._previous_env = _changes_since(environment_before)
         stack.stop()
         raise
+    # Everything starting changed, ours and the app's import's (chalice sets AWS_EXECUTION_ENV): stop() puts it
+    # back, and leaves alone what others set while the stack runs.
+    stack._previous_env = _changes_since(environment_before)
     stack.url = f"http://{HOST}:{stack._api.port}"
     return stack
 
