@@ -174,7 +174,8 @@ def test_a_crash_is_one_log_record_with_the_request_id_and_the_traceback(
             raise KeyError("a bug")
 
     api.rewire(with_settings_store(api.deps, Broken()))
-    service_lines.truncate(0)
+    service_lines.seek(0)
+    service_lines.truncate()
     caplog.clear()
     # When the holder reads the settings
     response = get_settings(api, OWNER)

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from devstack.local_stack import MAX_BODY_BYTES, LocalStack
+from devstack.gateway import MAX_BODY_BYTES
+from devstack.local_stack import LocalStack
 from devstack.token import make_token
 
 TIMEOUT = 10  # seconds; a hung request fails the test instead of hanging the run
