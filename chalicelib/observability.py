@@ -6,7 +6,6 @@ EMF metrics cover what a trace would show for a service this size.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -27,12 +26,11 @@ def count(name: str, dimensions: dict[str, str] | None = None, value: int = 1) -
     """Emits one count metric as an EMF line, with its own dimensions so metrics never mix dimensions."""
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SafetySettings")
+    # The namespace is Powertools' own setting, POWERTOOLS_METRICS_NAMESPACE, set on every function.
     with single_metric(
         name=name,
         unit=MetricUnit.Count,
         value=value,
-        namespace=namespace,
         default_dimensions={"service": SERVICE},
     ) as metric:
         for key, dimension in (dimensions or {}).items():
