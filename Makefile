@@ -11,7 +11,7 @@ GROUPS     ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS    := never
 
-.PHONY: help install lock run lint typecheck test openapi token bench clean
+.PHONY: help install lock requirements run lint typecheck test openapi token bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -29,8 +29,12 @@ $(VENV)/.installed: pyproject.toml uv.lock $(VENV)/.uv-$(UV_VERSION)
 
 install: $(VENV)/.installed  ## install exactly what uv.lock pins (again whenever uv.lock or pyproject.toml changes)
 
-lock: $(VENV)/.uv-$(UV_VERSION)  ## re-resolve uv.lock after editing pyproject.toml
+lock: $(VENV)/.uv-$(UV_VERSION)  ## re-resolve uv.lock after editing pyproject.toml, then re-export requirements.txt
 	$(UV) lock
+	$(MAKE) requirements
+
+requirements: $(VENV)/.uv-$(UV_VERSION)  ## regenerate requirements.txt (what Lambda installs) from uv.lock
+	$(BIN)/python -m tools.requirements
 
 run: install  ## serve the API at http://127.0.0.1:$(PORT) on an embedded moto DynamoDB
 	PORT=$(PORT) $(BIN)/python -m devstack.local_stack
