@@ -11,7 +11,7 @@ GROUPS     ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS    := never
 
-.PHONY: help install lock requirements run lint typecheck test openapi token bench clean
+.PHONY: help install lock requirements run lint typecheck test openapi token package bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -47,7 +47,7 @@ lint: install  ## ruff (lint and format check) and the xenon complexity gate
 typecheck: install  ## mypy --strict on chalicelib/ and app.py
 	$(BIN)/mypy
 
-test: lint typecheck  ## install and run every check
+test: lint typecheck  ## install and run every check (the package test downloads Lambda wheels once)
 	$(BIN)/python -m pytest -n 2
 
 openapi: install  ## regenerate the committed OpenAPI document from the models
@@ -56,8 +56,11 @@ openapi: install  ## regenerate the committed OpenAPI document from the models
 token: install  ## make a local token: make token SUB=u-1 GROUPS=auditor
 	@$(BIN)/python -m devstack.token --sub '$(SUB)' --groups '$(GROUPS)'
 
+package: install  ## build build/package/{deployment.zip,sam.json} with `chalice package`, offline, from the lock
+	$(BIN)/python -m tools.package
+
 bench: install  ## print the benchmark figures
 	$(BIN)/python bench/run.py
 
-clean:  ## remove the virtualenv and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+clean:  ## remove the virtualenv, caches, the wheelhouse and chalice's package cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache build .chalice/deployments
