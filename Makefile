@@ -59,7 +59,7 @@ token: install  ## make a local token: make token SUB=u-1 GROUPS=auditor
 package: install  ## build build/package/{deployment.zip,sam.json} with `chalice package`, offline, from the lock
 	$(BIN)/python -m tools.package
 
-bench: install  ## print the benchmark figures
+bench: package  ## print the benchmark figures, the deployment package's size among them
 	$(BIN)/python bench/run.py
 
 clean:  ## remove the virtualenv, caches, the wheelhouse and chalice's package cache
