@@ -12,7 +12,6 @@ import platform
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -44,12 +43,12 @@ class Package:
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
+def package(tmp_path_factory: pytest.TempPathFactory) -> Package:
     out = tmp_path_factory.mktemp("package")
     env = {name: value for name, value in os.environ.items() if name not in ("AUTH_MODE", "LOCAL_JWT_SECRET")}
     isolation = build(out, {**env, **PACKAGE_ENV})
     zip_path = out / "deployment.zip"
-    yield Package(
+    return Package(
         zip_path=zip_path,
         names=frozenset(zipfile.ZipFile(zip_path).namelist()),
         template=json.loads((out / "sam.json").read_text()),
