@@ -1,34 +1,53 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11: `make run` and `make test`.
-PYTHON ?= python3.11
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-PORT   ?= 8000
-SUB    ?= u-1
-GROUPS ?=
+# Installs come from uv.lock (every package pinned and hashed); uv itself comes from PyPI into the virtualenv.
+PYTHON     ?= python3.11
+VENV       ?= .venv
+BIN        := $(VENV)/bin
+UV_VERSION := 0.13.9
+UV         := $(BIN)/uv
+PORT       ?= 8000
+SUB        ?= u-1
+GROUPS     ?=
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS    := never
 
-.PHONY: install run test lint typecheck unit openapi token bench clean
+.PHONY: help install lock requirements run lint typecheck test openapi token package bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.uv-$(UV_VERSION): | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml uv.lock $(VENV)/.uv-$(UV_VERSION)
+	$(UV) sync --frozen --extra dev --quiet
+	touch $@
+
+install: $(VENV)/.installed  ## install exactly what uv.lock pins (again whenever uv.lock or pyproject.toml changes)
+
+lock: $(VENV)/.uv-$(UV_VERSION)  ## re-resolve uv.lock after editing pyproject.toml, then re-export requirements.txt
+	$(UV) lock
+	$(MAKE) requirements
+
+requirements: $(VENV)/.uv-$(UV_VERSION)  ## regenerate requirements.txt (what Lambda installs) from uv.lock
+	$(BIN)/python -m tools.requirements
 
 run: install  ## serve the API at http://127.0.0.1:$(PORT) on an embedded moto DynamoDB
 	PORT=$(PORT) $(BIN)/python -m devstack.local_stack
 
-lint: install
+lint: install  ## ruff (lint and format check) and the xenon complexity gate
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/xenon --max-absolute C --max-modules B --max-average A chalicelib app.py
 
-typecheck: install
+typecheck: install  ## mypy --strict on chalicelib/ and app.py
 	$(BIN)/mypy
 
-test: lint typecheck  ## install and run every check
+test: lint typecheck  ## install and run every check (the package test downloads Lambda wheels once)
 	$(BIN)/python -m pytest -n 2
 
 openapi: install  ## regenerate the committed OpenAPI document from the models
@@ -37,8 +56,11 @@ openapi: install  ## regenerate the committed OpenAPI document from the models
 token: install  ## make a local token: make token SUB=u-1 GROUPS=auditor
 	@$(BIN)/python -m devstack.token --sub '$(SUB)' --groups '$(GROUPS)'
 
-bench: install
+package: install  ## build build/package/{deployment.zip,sam.json} with `chalice package`, offline, from the lock
+	$(BIN)/python -m tools.package
+
+bench: package  ## print the benchmark figures, the deployment package's size among them
 	$(BIN)/python bench/run.py
 
-clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+clean:  ## remove the virtualenv, caches, the wheelhouse and chalice's package cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache build .chalice/deployments

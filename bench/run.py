@@ -9,6 +9,7 @@
    `app(event, context)` directly and through chalice's test client, against a bare Chalice app for scale; target
    <= 0.5 ms, a tenth of one DynamoDB round trip (taken as 5 ms).
 4. A markdown table of all figures, to paste in the README.
+5. The size of the Lambda deployment package (`make package`) and its top-level packages.
 
 Usage: .venv/bin/python bench/run.py [--runs 15] [--requests 2000]
 """
@@ -26,6 +27,7 @@ from bench import environment
 
 environment.prepare()
 
+from bench import package_size  # noqa: E402
 from bench.cold_start import (  # noqa: E402
     TARGET_RATIO,
     ColdStart,
@@ -160,6 +162,9 @@ def main() -> None:
 
     heading("4. Summary")
     print(summary_table(cold, trips, figures))
+
+    heading("5. Deployment package (build/package/deployment.zip)")
+    package_size.report()
 
 
 if __name__ == "__main__":

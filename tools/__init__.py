@@ -1,0 +1,1 @@
+"""Build tools run by the Makefile (`make requirements`, `make package`); never shipped."""
