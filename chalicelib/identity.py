@@ -51,12 +51,16 @@ def caller_from_context(request_context: Mapping[str, Any]) -> Caller | None:
     authorizer = request_context.get("authorizer") or {}
     if not isinstance(authorizer, Mapping) or authorizer.get("auth_error"):
         return None
-    claims = authorizer.get("claims") or authorizer
-    if not isinstance(claims, Mapping):
-        return None
+    cognito_claims = authorizer.get("claims")
+    if cognito_claims is not None:  # API Gateway's Cognito authorizer: groups only ever from cognito:groups
+        if not isinstance(cognito_claims, Mapping):
+            return None
+        claims, groups_claim = cognito_claims, "cognito:groups"
+    else:  # the local authorizer's scalar context
+        claims, groups_claim = authorizer, "groups"
     try:
         sub = checked_sub(claims.get("sub"))
-        groups = parse_groups(claims.get("cognito:groups", claims.get("groups")))
+        groups = parse_groups(claims.get(groups_claim))
     except InvalidClaims:
         return None
     return Caller(sub=sub, groups=groups)

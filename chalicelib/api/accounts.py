@@ -19,17 +19,20 @@ from chalicelib.services.settings_screen import read_account
 from chalicelib.services.signup import SignUp, sign_up
 
 
+SIGN_UP_KEY_MIN_LENGTH = 16  # a random UUID: nobody can guess another sign-up's key
+
+
 def create_account(call: Call) -> Response:
     """A sign-up. With an Idempotency-Key, a retry of the same body replays the original answer; any other sign-up
     for an existing account is the same 409, whatever it names (no details can be tested against an account)."""
-    key = idempotency_key(call, required=False)
+    key = idempotency_key(call, required=False, min_length=SIGN_UP_KEY_MIN_LENGTH)
     body = parse_body(SignUpRequest, call.request.raw_body)
     deps = call.deps
     scope = call.scope
 
-    def create() -> dict[str, object]:
+    def create(mark: str = "") -> dict[str, object]:
         request = SignUp(body.account_id, body.birth_date, body.country)
-        result = sign_up(deps.accounts, request, scope.signed_in, scope.request_id)
+        result = sign_up(deps.accounts, request, scope.signed_in, scope.request_id, mark)
         document = {
             **settings_document(result.account, deps.policy),
             "requires_parental_consent": result.requires_parental_consent,
@@ -44,7 +47,8 @@ def create_account(call: Call) -> Response:
         fingerprint = request_fingerprint(deps.keys.request_fingerprints, body.model_dump(mode="json"))
         request = IdempotentRequest("sign_up", scope.signed_in.sub, key, fingerprint)
         lend_lambda_context(call)
-        created, replayed = run_idempotent(deps.idempotency, request, create)
+        mark = request_fingerprint(deps.keys.request_fingerprints, ["sign_up", scope.signed_in.sub, key, fingerprint])
+        created, replayed = run_idempotent(deps.idempotency, request, lambda: create(mark))
         if replayed:
             scope.outcome = "replayed"
     headers: dict[str, str | list[str]] = {"Content-Type": "application/json", "ETag": str(created["etag"])}

@@ -17,6 +17,7 @@ from chalicelib.api.call import Call
 from chalicelib.api.middleware import RequestMiddleware, current_scope, problem_json
 from chalicelib.api.problems import problem, problem_from_error, problem_from_validation
 from chalicelib.api.routes import ROUTES, Route
+from chalicelib.config import UnsafeConfiguration
 from chalicelib.domain.errors import DomainError
 
 APP_NAME = "safety-settings"
@@ -31,18 +32,27 @@ def cognito_authorizer(app: Chalice) -> Any:
 
 
 class Composed:
-    """The dependencies, composed once on first use (thread-safe), so importing the app builds nothing."""
+    """The dependencies, composed once on first use (thread-safe), so importing the app builds nothing. A refusal to
+    start (`UnsafeConfiguration`) is kept: the function's environment will not change while it runs. A transient
+    failure (SSM throttled) is not: the next request composes again."""
 
     def __init__(self, compose: Callable[[], Any]) -> None:
         self._compose = compose
         self._built: Any = None
+        self._refusal: UnsafeConfiguration | None = None
         self._lock = threading.Lock()
 
     def __call__(self) -> Any:
         if self._built is None:
             with self._lock:
+                if self._refusal is not None:
+                    raise self._refusal
                 if self._built is None:
-                    self._built = self._compose()
+                    try:
+                        self._built = self._compose()
+                    except UnsafeConfiguration as refusal:
+                        self._refusal = refusal
+                        raise
         return self._built
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.config import ApiConfig, UnsafeConfiguration, load_api_config
+from chalicelib.domain.errors import Unavailable
 from chalicelib.keys import ServiceKeys, WeakSecret
 from chalicelib.policy import Policy, load_policy
 from chalicelib.services.accounts import AccountsDeps
@@ -82,14 +83,36 @@ def read_root_secret(config: ApiConfig) -> bytes:
     provider = SSMProvider(boto3_client=boto3.client("ssm", region_name=config.region))
     try:
         value = provider.get(config.root_secret_parameter, decrypt=True, max_age=365 * 24 * 3600)
-    except Exception as error:  # a missing parameter or no permission: the service cannot start safely
-        raise UnsafeConfiguration(
+    except Exception as error:
+        if _is_transient(error):  # throttled or unreachable: the configuration may be fine, try again shortly
+            raise Unavailable("the service's secret could not be read yet; try again shortly") from error
+        raise UnsafeConfiguration(  # a missing parameter, no permission: the service cannot start safely
             f"refusing to start: ROOT_SECRET_PARAMETER {config.root_secret_parameter!r} could not be read "
             f"({type(error).__name__})"
         ) from None
     if not isinstance(value, str) or not value.strip():
         raise UnsafeConfiguration("refusing to start: the parameter ROOT_SECRET_PARAMETER names is empty")
     return value.encode()
+
+
+_TRANSIENT_SSM_CODES = frozenset({"ThrottlingException", "InternalServerError", "ServiceUnavailable"})
+
+
+def _is_transient(error: BaseException) -> bool:
+    """Whether an SSM failure (Powertools wraps botocore's) is throttling or a connection problem."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    cause: BaseException | None = error
+    for _ in range(4):
+        if cause is None:
+            return False
+        if isinstance(cause, BotoConnectionError | HTTPClientError):
+            return True
+        if isinstance(cause, ClientError):
+            return str(cause.response.get("Error", {}).get("Code")) in _TRANSIENT_SSM_CODES
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def compose_api_from_environment(env: Mapping[str, str], *, allow_local_auth: bool = False) -> ApiDeps:

@@ -65,7 +65,9 @@ def if_match_version(header: str | None) -> frozenset[int] | None:
     tags = strong_tags(header)
     if tags is None:
         return None
-    versions = frozenset(int(tag) for tag in tags if tag.isascii() and tag.isdigit() and tag == str(int(tag)))
+    versions = frozenset(
+        int(tag) for tag in tags if len(tag) <= 18 and tag.isascii() and tag.isdigit() and tag == str(int(tag))
+    )
     if not versions:
         raise PreconditionFailed('If-Match must name an ETag this service gave out, such as "3"')
     return versions

@@ -108,9 +108,11 @@ ROUTES: tuple[Route, ...] = (
             _header(
                 "Idempotency-Key",
                 False,
-                "Makes a retry safe: the same key and body replay the original answer; the same key with another "
-                "body is 422 idempotency_key_reused. Any other sign-up for an existing account is 409 account_exists.",
-                **_IDEMPOTENCY_KEY,
+                "16-64 characters (send a random UUID). Makes a retry safe: the same key and body replay the "
+                "original answer; the same key with another body is 422 idempotency_key_reused. Any other sign-up "
+                "for an existing account is 409 account_exists.",
+                minLength=16,
+                maxLength=64,
             ),
         ),
     ),

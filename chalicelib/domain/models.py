@@ -46,6 +46,9 @@ class Account:
     created_at: datetime
     band_ends_on: date | None = None
     restricted: bool = False
+    # A keyed mark of the Idempotency-Key request that created the account (never shown): a retry whose answer was
+    # lost is recognised by it, so it gets its sign-up back rather than 409.
+    signup_request: str = ""
 
 
 @dataclass(frozen=True)

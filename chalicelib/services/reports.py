@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,8 +47,8 @@ class ReportingDeps:
     policy: Policy
     clock: Clock
     idempotency: Idempotency
-    report_id_key: bytes  # derives report ids from reporter, key and body
-    fingerprint_key: bytes  # keys the hash that tells a replay from a reused Idempotency-Key
+    report_id_key: bytes = field(repr=False)  # derives report ids from reporter, key and body
+    fingerprint_key: bytes = field(repr=False)  # keys the hash that tells a replay from a reused Idempotency-Key
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ be used to test guesses about an account's details. Retries are recognised by th
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +33,11 @@ class SignUpResult:
     requires_parental_consent: bool
 
 
-def sign_up(deps: AccountsDeps, request: SignUp, caller: Caller, request_id: str) -> SignUpResult:
+def sign_up(
+    deps: AccountsDeps, request: SignUp, caller: Caller, request_id: str, request_mark: str = ""
+) -> SignUpResult:
+    """Creates the account. `request_mark` (a keyed mark of an Idempotency-Key request) is stored with it, so that
+    a retry of that very request, whose first answer was lost after the account was stored, gets the account back."""
     policy = deps.policy
     now = deps.clock()
     if request.country not in policy.countries:
@@ -52,6 +57,7 @@ def sign_up(deps: AccountsDeps, request: SignUp, caller: Caller, request_id: str
         settings=defaults,
         created_at=now,
         band_ends_on=assessment.band_ends_on,
+        signup_request=request_mark,
     )
     event = AuditEvent(
         event_id=str(uuid.uuid4()),
@@ -68,5 +74,8 @@ def sign_up(deps: AccountsDeps, request: SignUp, caller: Caller, request_id: str
     try:
         deps.store.create_account(account, event)
     except AlreadyExists:
-        raise SignUpConflict("an account with this account_id already exists") from None
+        existing = deps.store.get_account(account.account_id) if request_mark else None
+        if existing is None or not hmac.compare_digest(existing.signup_request, request_mark):
+            raise SignUpConflict("an account with this account_id already exists") from None
+        account = existing  # this very request created it; its answer was lost
     return SignUpResult(account, requires_parental_consent=assessment.requires_parental_consent)

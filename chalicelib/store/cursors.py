@@ -31,6 +31,9 @@ class CursorSealer:
     def __init__(self, key: bytes) -> None:
         self._key = key
 
+    def __repr__(self) -> str:  # never print a key
+        return "CursorSealer(<secret>)"
+
     def _mac(self, scope: str, body: bytes) -> bytes:
         return hmac.new(self._key, scope.encode() + b"\x00" + body, hashlib.sha256).digest()[:16]
 

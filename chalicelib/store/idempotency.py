@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.domain.errors import Unavailable
+from chalicelib.domain.errors import DomainError, Unavailable
 from chalicelib.services.ports import IdempotencyInProgress, IdempotencyKeyMismatch, IdempotentRequest
 
 EXPIRES_AFTER_SECONDS = 24 * 3600
@@ -76,5 +76,23 @@ class PowertoolsIdempotency:
         except IdempotencyAlreadyInProgressError:
             raise IdempotencyInProgress(request.operation) from None
         except IdempotencyPersistenceLayerError as error:
+            # The work refused the request (a domain error) and then its record could not be deleted: the client
+            # still hears the refusal, not a 503. (The record lapses with the invocation.)
+            refusal = _domain_error_behind(error)
+            if refusal is not None:
+                raise refusal from None
             raise Unavailable("storage is busy or unavailable; try again shortly") from error
         return result, not ran
+
+
+def _domain_error_behind(error: BaseException) -> DomainError | None:
+    """The work's own refusal, if the persistence failure happened while handling it (Powertools raises the delete
+    failure from inside its handler of the work's exception)."""
+    seen: BaseException | None = error.__context__
+    for _ in range(4):
+        if seen is None:
+            return None
+        if isinstance(seen, DomainError):
+            return seen
+        seen = seen.__context__
+    return None

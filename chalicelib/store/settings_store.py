@@ -156,6 +156,7 @@ def _account_item(account: Account) -> dict[str, Any]:
             "created_at": account.created_at.isoformat(),
             "band_ends_on": band_ends_on,
             "band_end_month": band_ends_on[:7] if band_ends_on else None,
+            "signup_request": account.signup_request or None,
         }
     )
 
@@ -171,6 +172,7 @@ def _account_from_item(item: dict[str, Any]) -> Account:
         settings=dict(item["settings"]),
         created_at=datetime.fromisoformat(item["created_at"]),
         band_ends_on=date.fromisoformat(item["band_ends_on"]) if item.get("band_ends_on") else None,
+        signup_request=item.get("signup_request", ""),
     )
 
 

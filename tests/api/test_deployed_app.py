@@ -136,7 +136,19 @@ def test_an_unsafe_configuration_refuses_to_serve_naming_the_variable(
     assert len(lines) == 1 and "refusing to start" in lines[0]["exception"] and named in lines[0]["exception"]
 
 
-def test_public_routes_answer_without_composing_anything(deployed: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given no configuration at all / When the health route is called / Then it answers (a liveness probe)
+def test_the_policy_and_the_api_document_answer_without_composing_anything(
+    deployed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given no configuration at all / When the public documents are read / Then they are served
     monkeypatch.delenv("ROOT_SECRET_PARAMETER")
-    assert deployed(event("GET", "/v1/health", "/v1/health", None), None)["statusCode"] == 200
+    assert deployed(event("GET", "/v1/policy", "/v1/policy", None), None)["statusCode"] == 200
+    assert deployed(event("GET", "/v1/openapi.json", "/v1/openapi.json", None), None)["statusCode"] == 200
+
+
+def test_health_composes_so_a_misconfigured_function_fails_it(deployed: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ROOT_SECRET_PARAMETER")
+    assert deployed(event("GET", "/v1/health", "/v1/health", None), None)["statusCode"] == 500
+    put_secret("a-root-secret-of-at-least-thirty-two-bytes")
+    monkeypatch.setenv("ROOT_SECRET_PARAMETER", PARAMETER)
+    # (the refusal is kept for the life of the process: a fixed environment needs a new one, as in Lambda)
+    assert deployed(event("GET", "/v1/health", "/v1/health", None), None)["statusCode"] == 500

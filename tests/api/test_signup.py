@@ -133,7 +133,7 @@ def test_a_16_year_old_may_sign_up_in_australia(api: Api) -> None:
 
 # -- repeats, retries and the birth-date oracle ----------------------------------------------------------------------
 def sign_up_with_key(api: Api, key: str, birth_date: str = BORN_13_15, country: str = "GB") -> Any:
-    headers = {**auth(*SIGNUP), "Idempotency-Key": key}
+    headers = {**auth(*SIGNUP), "Idempotency-Key": f"signup-key-{key}-0000"}  # 16+ characters, as sign-up asks
     payload = {"account_id": OWNER, "birth_date": birth_date, "country": country}
     return api.call("POST", "/v1/accounts", payload, headers)
 
