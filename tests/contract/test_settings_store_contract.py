@@ -127,6 +127,17 @@ def test_a_change_from_a_stale_version_is_a_version_conflict_and_writes_nothing(
     assert [e.event_id for e in settings_store.list_events("a-1", 10, None).events] == ["e-a-1-2", "e-a-1-1"]
 
 
+def test_a_change_is_conditional_on_the_version_read_not_only_on_its_event(settings_store: SettingsStore) -> None:
+    # Given an account at version 2
+    current = with_versions(settings_store, 2)
+    # When a change claims to be read at version 1, with an event for a version not yet written
+    with pytest.raises(VersionConflict):
+        settings_store.apply_change(account(version=3, downloads=True), 1, event(version=3))
+    # Then nothing is written
+    assert settings_store.get_account("a-1") == current
+    assert [e.version for e in settings_store.list_events("a-1", 10, None).events] == [2, 1]
+
+
 def test_a_change_to_an_account_that_does_not_exist_is_a_version_conflict(settings_store: SettingsStore) -> None:
     with pytest.raises(VersionConflict):
         settings_store.apply_change(account(version=2), 1, event(version=2))
