@@ -26,6 +26,7 @@ os.environ.update(
 for _name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL", "AUTH_MODE", "ROOT_SECRET_PARAMETER"):
     os.environ.pop(_name, None)
 
+import functools  # noqa: E402
 import json  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -37,6 +38,18 @@ from moto import mock_aws  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FIXED_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_kms_key_pair_per_run() -> Iterator[None]:
+    """moto gives the tables' default KMS key a new 2048-bit RSA key pair in every mock, a quarter of a second
+    each; encryption at rest is not what the tests test, so one pair serves the whole run (every test alike)."""
+    import moto.kms.models as kms_models
+    from moto.kms.utils import generate_private_key
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kms_models, "generate_private_key", functools.cache(generate_private_key))
+        yield
 
 
 TEST_ROOT_SECRET = b"test-root-secret-of-at-least-32-bytes!!"

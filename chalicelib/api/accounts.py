@@ -18,7 +18,6 @@ from chalicelib.services.ports import IdempotentRequest
 from chalicelib.services.settings_screen import read_account
 from chalicelib.services.signup import SignUp, sign_up
 
-
 SIGN_UP_KEY_MIN_LENGTH = 16  # a random UUID: nobody can guess another sign-up's key
 
 

@@ -29,10 +29,16 @@ def exercise_every_route(api: Api) -> list[Any]:
         api.sign_up(ACCOUNT, BIRTH_DATE, "GB"),  # repeat: 409
         api.sign_up(ACCOUNT, BIRTH_DATE, "IE"),  # 409
         api.call(
-            "POST", "/v1/accounts", {**payload, "account_id": "u-keyed"}, {**auth(*SIGNUP), "Idempotency-Key": "k-0123456789abcdef"}
+            "POST",
+            "/v1/accounts",
+            {**payload, "account_id": "u-keyed"},
+            {**auth(*SIGNUP), "Idempotency-Key": "k-0123456789abcdef"},
         ),
         api.call(
-            "POST", "/v1/accounts", {**payload, "account_id": "u-keyed"}, {**auth(*SIGNUP), "Idempotency-Key": "k-0123456789abcdef"}
+            "POST",
+            "/v1/accounts",
+            {**payload, "account_id": "u-keyed"},
+            {**auth(*SIGNUP), "Idempotency-Key": "k-0123456789abcdef"},
         ),
         api.call("POST", "/v1/accounts", {**payload, "account_id": "u-other", "extra": 1}, auth(*SIGNUP)),  # 422
         api.call("POST", "/v1/accounts", {**payload, "account_id": "u-other", "country": "XX"}, auth(*SIGNUP)),

@@ -21,18 +21,6 @@ BACKENDS = ["fake", "dynamodb"]
 CURSOR_KEY = b"contract-suite-cursor-key-32-bytes-long"
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _one_kms_key_pair_per_run() -> Iterator[None]:
-    """moto gives the tables' default KMS key a new 2048-bit RSA key pair in every mock, a quarter of a second
-    each; encryption at rest is not what this suite tests, so one pair serves the whole run."""
-    import moto.kms.models as kms_models
-    from moto.kms.utils import generate_private_key
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(kms_models, "generate_private_key", functools.cache(generate_private_key))
-        yield
-
-
 @functools.cache
 def _client() -> Any:
     # One client for the whole run: building one costs more than a test. moto intercepts its calls whenever a
