@@ -23,23 +23,14 @@ def response_text(response: Any) -> str:
 def exercise_every_route(api: Api) -> list[Any]:
     """Sign up with the distinctive birth date, repeat it, conflict with it, read, change and page the history."""
     owner = auth(ACCOUNT)
+    keyed = {**auth(*SIGNUP), "Idempotency-Key": "k-0123456789abcdef"}
     payload = {"account_id": ACCOUNT, "birth_date": BIRTH_DATE, "country": "GB"}
     responses = [
         api.sign_up(ACCOUNT, BIRTH_DATE, "GB"),
         api.sign_up(ACCOUNT, BIRTH_DATE, "GB"),  # repeat: 409
         api.sign_up(ACCOUNT, BIRTH_DATE, "IE"),  # 409
-        api.call(
-            "POST",
-            "/v1/accounts",
-            {**payload, "account_id": "u-keyed"},
-            {**auth(*SIGNUP), "Idempotency-Key": "k-0123456789abcdef"},
-        ),
-        api.call(
-            "POST",
-            "/v1/accounts",
-            {**payload, "account_id": "u-keyed"},
-            {**auth(*SIGNUP), "Idempotency-Key": "k-0123456789abcdef"},
-        ),
+        api.call("POST", "/v1/accounts", {**payload, "account_id": "u-keyed"}, keyed),
+        api.call("POST", "/v1/accounts", {**payload, "account_id": "u-keyed"}, keyed),
         api.call("POST", "/v1/accounts", {**payload, "account_id": "u-other", "extra": 1}, auth(*SIGNUP)),  # 422
         api.call("POST", "/v1/accounts", {**payload, "account_id": "u-other", "country": "XX"}, auth(*SIGNUP)),
         api.call("POST", "/v1/accounts", {**payload, "birth_date": "2011-07-19T00:00"}, auth(*SIGNUP)),
