@@ -25,14 +25,16 @@ _ERROR_TEXT = {
     403: "The caller may not do this (`forbidden`), or a setting needs a guardian or is locked",
     404: "No such resource, or one the caller may not see (`not_found`)",
     405: "Method not allowed (`method_not_allowed`)",
-    409: "Conflicts with the current state",
+    409: "Conflicts with the current state (`account_exists`, `conflict`, `request_in_progress`, `no_open_reports`)",
     412: "If-Match names a stale version (`precondition_failed`)",
     413: "Body over 16 KiB (`payload_too_large`)",
     414: "URL too long (`uri_too_long`)",
     415: "Body is not application/json (`unsupported_media_type`)",
-    422: "The body or a parameter is not valid",
+    422: "The body or a parameter is not valid (`validation_failed`, `invalid_value`, `below_minimum_age`, "
+    "`idempotency_key_reused`)",
     429: "Too many requests (`rate_limited`); see Retry-After",
     431: "Request headers too large (`request_header_fields_too_large`)",
+    500: "A bug on our side (`internal_error`), logged with the request id",
     503: "Storage is busy or unavailable (`unavailable`); see Retry-After",
 }
 
@@ -44,6 +46,7 @@ _ETAG_HEADER = {
 _RETRY_AFTER_HEADER = {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
 _WWW_AUTHENTICATE_HEADER = {"description": "Bearer", "schema": {"type": "string"}}
 _ALLOW_HEADER = {"description": "The methods this path accepts", "schema": {"type": "string"}}
+_REQUEST_ID_HEADER = {"description": "This request's id, as in the service's log line", "schema": {"type": "string"}}
 
 
 def build_openapi(operations: tuple[Route, ...] = ROUTES) -> dict[str, Any]:
@@ -98,6 +101,8 @@ def _operation(operation: Route) -> dict[str, Any]:
             responses[str(status)]["headers"] = {"WWW-Authenticate": _WWW_AUTHENTICATE_HEADER}
         elif status == 405:
             responses[str(status)]["headers"] = {"Allow": _ALLOW_HEADER}
+    for response in responses.values():
+        response["headers"] = {"X-Request-Id": _REQUEST_ID_HEADER, **response.get("headers", {})}
     document: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,

@@ -15,8 +15,8 @@ from chalicelib.api.access import ACCOUNT_HOLDER, ANYONE, SIGNED_IN
 from chalicelib.api.call import View
 from chalicelib.identity import AUDITOR, MODERATOR, SIGNUP_SERVICE
 
-# Every route can answer these: an unknown method, a body, URL or headers too large.
-COMMON_ERRORS = (405, 413, 414, 431)
+# Every route can answer these: an unknown method, a body, URL or headers too large, a bug (500, always logged).
+COMMON_ERRORS = (405, 413, 414, 431, 500)
 # And every route that needs a caller: no valid token, storage busy.
 SECURED_ERRORS = (401, 503)
 
