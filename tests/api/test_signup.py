@@ -355,3 +355,25 @@ def test_an_unknown_or_malformed_country_is_422(api: Api, country: str) -> None:
     # Then the problem names country, and nothing is stored
     assert problem_items(problem) == {"country": "invalid_value"}
     assert scan_all_tables() == []
+
+
+@pytest.mark.parametrize(
+    "birth_date",
+    [
+        "0",
+        "1325376000",
+        "+1325376000",
+        "-1",
+        "1325376000.5",
+        "\uff12\uff10\uff11\uff12-05-10",
+        "2012-05-10T00:00:00",
+        " 2012-05-10",
+    ],
+    ids=["zero", "timestamp", "signed timestamp", "negative", "float timestamp", "wide digits", "datetime", "space"],
+)
+def test_a_birth_date_that_is_not_exactly_yyyy_mm_dd_is_422_invalid_value(api: Api, birth_date: str) -> None:
+    # Given "0" (once signed up a person born in 1970: an adult with adult defaults) and other look-alikes
+    # When signed up / Then it is 422 invalid_value on birth_date, and nothing is stored
+    problem = assert_problem(api.sign_up(OWNER, birth_date), 422, "validation_failed")
+    assert problem_items(problem) == {"birth_date": "invalid_value"}
+    assert scan_all_tables() == []
