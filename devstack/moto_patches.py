@@ -16,6 +16,10 @@ Each narrowed query still runs moto's own code over a view of the table whose `a
 (every item moto would keep, and perhaps some it then drops), so key conditions, sparse indexes, sorting,
 ScanIndexForward, Limit, ExclusiveStartKey/LastEvaluatedKey, filters and projections behave exactly as moto's. (moto
 5.2.5 never expires items by TTL: an expired item stays, in the table and in its indexes, with or without this.)
+
+Each patch replaces moto code read in one moto release (`_PATCHES` names it): `install()` refuses any other, so a moto
+upgrade fails loudly instead of quietly running code written against another moto. `uninstall()` puts moto back as
+released; tests/devstack compare the two on the same operations.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+import moto
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -37,7 +42,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import GlobalSecondaryIndex, StreamShard, Table
 
-# What `install()` replaces; the tests run moto's own code and ours side by side.
+# What `install()` replaces, as moto defines it (our code calls these; `uninstall()` puts them back).
 ORIGINAL_TRANSACT_WRITE_ITEMS = DynamoDBBackend.transact_write_items
 ORIGINAL_QUERY = Table.query
 ORIGINAL_PUT_ITEM = Table.put_item
@@ -50,14 +55,39 @@ _OPERATIONS = frozenset({"ConditionCheck", "Put", "Delete", "Update"})
 _MAX_TRANSACTION_ITEMS = 100
 
 
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the release a patch was written for."""
+
+
 def install() -> None:
-    """Replace moto's slow calls for every backend in this process (idempotent)."""
-    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
-    Table.query = _query  # type: ignore[method-assign]
-    # Every way moto changes an item, so that the index partition maps hear of it.
-    Table.put_item = _put_item  # type: ignore[method-assign]
-    Table.delete_item = _delete_item  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
+    """Replace moto's slow calls for every backend in this process (idempotent).
+
+    Raises MotoVersionError, changing nothing, if the installed moto is not the one each patch was written for.
+    """
+    stale = [patch for patch in _PATCHES if patch.written_for != moto.__version__]
+    if stale:
+        names = ", ".join(f"{patch.owner.__name__}.{patch.name} for moto {patch.written_for}" for patch in stale)
+        raise MotoVersionError(
+            f"moto {moto.__version__} is installed, but devstack.moto_patches has {names}. Install that moto, or "
+            f"compare each patch with the new moto's code, run tests/devstack and update its version."
+        )
+    global _installation
+    if not installed():
+        # Index maps built before cannot be trusted: writes made while moto ran unpatched went unheard.
+        _installation += 1
+    for patch in _PATCHES:
+        setattr(patch.owner, patch.name, patch.replacement)
+
+
+def uninstall() -> None:
+    """Put back every call `install()` replaced (idempotent)."""
+    for patch in _PATCHES:
+        setattr(patch.owner, patch.name, patch.original)
+
+
+def installed() -> bool:
+    """Whether any of moto's calls is ours right now."""
+    return any(getattr(patch.owner, patch.name) is patch.replacement for patch in _PATCHES)
 
 
 # --- queries: read one partition, not the whole table ----------------------------------------------------------------
@@ -172,6 +202,7 @@ _TableKey = tuple[DynamoType, DynamoType | None]
 # An attribute value as a dict key: (type, cast value), which is how DynamoType compares and hashes.
 _ValueKey = tuple[str, Any]
 _STATE = "_moto_patches_index_partitions"  # where a table keeps its map
+_installation = 0  # counts `install()`s that found moto unpatched: a map from an earlier one is rebuilt
 
 
 def _value_key(value: DynamoType) -> _ValueKey | None:
@@ -261,6 +292,7 @@ class _IndexPartitions:
     """
 
     def __init__(self, table: Table) -> None:
+        self.installation = _installation  # built while moto was patched this time: writes since were all heard
         self.items = table.items  # the dict it describes: replaced (a restore, say), the map is rebuilt
         self.attrs = _indexed_attrs(table)
         self.partitions: dict[str, dict[_ValueKey, set[_TableKey]]] = {name: {} for name in self.attrs}
@@ -273,7 +305,7 @@ class _IndexPartitions:
                     self._add(_copy_key(item.hash_key, item.range_key), item)
 
     def describes(self, table: Table) -> bool:
-        return self.items is table.items and self.attrs == _indexed_attrs(table)
+        return self.installation == _installation and self.items is table.items and self.attrs == _indexed_attrs(table)
 
     def refresh(self, table: Table) -> None:
         for key in self.dirty:
@@ -583,3 +615,25 @@ def _write(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict
             expression_attribute_names=names,  # type: ignore[arg-type]  # moto's own call passes None too
             expression_attribute_values=values,  # type: ignore[arg-type]
         )
+
+
+# --- what install() replaces ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Patch:
+    owner: type
+    name: str
+    original: Any
+    replacement: Any
+    written_for: str  # the moto release whose code `original` is, and `replacement` was checked against
+
+
+_PATCHES = (
+    _Patch(DynamoDBBackend, "transact_write_items", ORIGINAL_TRANSACT_WRITE_ITEMS, _transact_write_items, "5.2.5"),
+    _Patch(Table, "query", ORIGINAL_QUERY, _query, "5.2.5"),
+    # Every way moto changes an item, so that the index partition maps hear of it.
+    _Patch(Table, "put_item", ORIGINAL_PUT_ITEM, _put_item, "5.2.5"),
+    _Patch(Table, "delete_item", ORIGINAL_DELETE_ITEM, _delete_item, "5.2.5"),
+    _Patch(DynamoDBBackend, "update_item", ORIGINAL_UPDATE_ITEM, _update_item, "5.2.5"),
+)

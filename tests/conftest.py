@@ -173,3 +173,16 @@ def api(deps: Any) -> Iterator[Api]:
 
 def body(response: Any) -> Any:
     return json.loads(response.body)
+
+
+@pytest.fixture(autouse=True)
+def _moto_as_released(request: pytest.FixtureRequest) -> None:
+    """Outside tests/local and tests/devstack, a test runs on moto as released, whatever ran before it on its worker:
+    the local stack patches moto (devstack/moto_patches.py) and must take the patches out when it stops."""
+    import sys
+
+    if request.node.path.relative_to(PROJECT_DIR / "tests").parts[0] in {"local", "devstack"}:
+        return
+    moto_patches = sys.modules.get("devstack.moto_patches")  # not imported: nothing can have installed them
+    if moto_patches is not None and moto_patches.installed():
+        pytest.fail("moto is still patched by devstack.moto_patches: whatever installed the patches left them in")

@@ -104,10 +104,6 @@ class RateWindow:
         return RateWindow(accepted_at=(*self.recent(now, window), now)[-limit:])
 
 
-def count_recent(timestamps: tuple[datetime, ...], now: datetime, window: timedelta) -> int:
-    return sum(1 for at in timestamps if now - window < at <= now)
-
-
 @dataclass(frozen=True)
 class StatementOfReasons:
     """DSA Art. 17: what was decided, on which facts and ground, whether automated, and how to seek redress."""

@@ -1,153 +1,191 @@
-"""With the patch, moto's transactions and partition queries cost the same on a table of 20k items as on an empty one,
-and a query on an index partition costs the same in a table of 20k items as in one of 100.
+"""With the patches, what moto does for a transaction or a query does not grow with the table: counted, not timed.
 
-Figures are printed (run with -s); the assertions are deliberately loose (10x), since CI machines are noisy and moto's
-own code is over 100x slower at this size.
+moto's own transaction deep-copies every table it names, and its query lists every item of the table; patched, a
+transaction copies only the items it writes, and a query lists only the partition asked for. These tests count those
+copies and listed items on a big table and a small one. The time it takes is a benchmark: bench/moto_patches.py.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
 from devstack import moto_patches
 from infra.tables import REPORTS, SETTINGS
 
-EMPTY = "scale-empty"
-BIG = "scale-big"
-BIG_SIZE = 20_000
-ROUNDS = 20
+SMALL = "work-small"
+BIG = "work-big"
+BIG_SIZE = 2_000  # enough to tell "every item" from "the partition": the counts do not depend on the size
 
 Client = Any  # boto3's DynamoDB client
 
 
-@pytest.fixture(scope="module")
-def dynamodb() -> Iterator[Client]:
-    """An empty settings table and one of 20k accounts, seeded once for the module."""
-    moto_patches.install()
+@pytest.fixture
+def client() -> Iterator[Client]:
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="eu-west-1")
-        for table in (EMPTY, BIG):
-            client.create_table(**SETTINGS.create_table_kwargs(table))
-            _add_account(client, table, "u-1")
-        for start in range(0, BIG_SIZE, 25):
-            requests = [_settings_item(f"u-{n}") for n in range(start + 2, min(start + 27, BIG_SIZE + 2))]
-            client.batch_write_item(RequestItems={BIG: [{"PutRequest": {"Item": item}} for item in requests]})
-        yield client
+        yield boto3.client("dynamodb", region_name="eu-west-1")
 
 
-def _settings_item(account_id: str) -> dict[str, Any]:
+def write_all(client: Client, table: str, items: list[dict[str, Any]]) -> None:
+    for start in range(0, len(items), 25):
+        requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        client.batch_write_item(RequestItems={table: requests})
+
+
+@pytest.fixture
+def items_copied(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many items moto has deep-copied (its transaction's backup, our journal, its update's old image)."""
+    copied = [0]
+    deepcopy = Item.__deepcopy__
+
+    def counting(item: Item, memo: dict[int, Any]) -> Item:
+        copied[0] += 1
+        return deepcopy(item, memo)
+
+    monkeypatch.setattr(Item, "__deepcopy__", counting)
+    return copied
+
+
+@pytest.fixture
+def items_listed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many items each run of moto's own query code has gone through (it reads all of `all_items()`)."""
+    listed: list[int] = []
+
+    def counting(query: Callable[..., Any]) -> Callable[..., Any]:
+        def run(table: Any, *args: Any, **kwargs: Any) -> Any:
+            listed.append(len(table.all_items()))
+            return query(table, *args, **kwargs)
+
+        return run
+
+    # moto's query, where the patched query calls it and where moto as released does
+    monkeypatch.setattr(moto_patches, "ORIGINAL_QUERY", counting(moto_patches.ORIGINAL_QUERY))
+    if not moto_patches.installed():
+        monkeypatch.setattr(Table, "query", counting(Table.query))
+    return listed
+
+
+# --- transactions --------------------------------------------------------------------------------------------------
+
+
+def settings_tables(client: Client) -> None:
+    """A settings table of one account, and one of the same account among 2,000."""
+    for table in (SMALL, BIG):
+        client.create_table(**SETTINGS.create_table_kwargs(table))
+    client.put_item(TableName=SMALL, Item=settings_item("u-1"))
+    write_all(client, BIG, [settings_item(f"u-{n}") for n in range(1, BIG_SIZE + 1)])
+
+
+def settings_item(account_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"account#{account_id}"}, "sk": {"S": "settings"}, "comments": {"S": "friends"}}
 
 
-def _add_account(client: Client, table: str, account_id: str) -> None:
-    client.put_item(TableName=table, Item=_settings_item(account_id))
-
-
-def _seconds_each(action: Callable[[int], object]) -> float:
-    started = time.perf_counter()
-    for n in range(ROUNDS):
-        action(n)
-    return (time.perf_counter() - started) / ROUNDS
-
-
-def _change_settings(client: Client, table: str) -> Callable[[int], object]:
+def change_settings(client: Client, table: str, n: int) -> None:
     """What a settings change writes: the settings item and one audit event, in one transaction."""
-
-    def change(n: int) -> object:
-        settings_update = {
-            "TableName": table,
-            "Key": {"pk": {"S": "account#u-1"}, "sk": {"S": "settings"}},
-            "UpdateExpression": "SET comments = :c",
-            "ExpressionAttributeValues": {":c": {"S": f"value-{n}"}},
-        }
-        event = {"pk": {"S": "account#u-1"}, "sk": {"S": f"event#{n:04}"}}
-        return client.transact_write_items(
-            TransactItems=[{"Update": settings_update}, {"Put": {"TableName": table, "Item": event}}]
-        )
-
-    return change
+    settings_update = {
+        "TableName": table,
+        "Key": {"pk": {"S": "account#u-1"}, "sk": {"S": "settings"}},
+        "UpdateExpression": "SET comments = :c",
+        "ExpressionAttributeValues": {":c": {"S": f"value-{n}"}},
+    }
+    event = {"pk": {"S": "account#u-1"}, "sk": {"S": f"event#{n:04}"}}
+    client.transact_write_items(
+        TransactItems=[{"Update": settings_update}, {"Put": {"TableName": table, "Item": event}}]
+    )
 
 
-def _read_history(client: Client, table: str) -> Callable[[int], object]:
-    def read(n: int) -> object:
-        return client.query(
-            TableName=table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
-            ExpressionAttributeValues={":pk": {"S": "account#u-1"}, ":events": {"S": "event#"}},
-            ScanIndexForward=False,
-        )
-
-    return read
+def copies_per_change(client: Client, table: str, items_copied: list[int]) -> int:
+    before = items_copied[0]
+    change_settings(client, table, before)
+    return items_copied[0] - before
 
 
-def _report(what: str, empty: float, big: float) -> None:
-    print(f"{what}: empty table {empty * 1e3:.2f} ms, {BIG_SIZE} accounts {big * 1e3:.2f} ms, x{big / empty:.2f}")
+def test_a_patched_settings_transaction_copies_the_same_few_items_on_2000_accounts_as_on_one(
+    patched_moto: None, client: Client, items_copied: list[int]
+) -> None:
+    # Given a settings table of one account and one of 2,000, on patched moto
+    settings_tables(client)
+
+    # When the same settings change runs on each
+    small, big = (copies_per_change(client, table, items_copied) for table in (SMALL, BIG))
+
+    # Then each copies the settings item it updates (for its rollback, and moto's update for its old image), no more
+    assert (small, big) == (2, 2)
 
 
-def test_a_settings_transaction_on_20k_accounts_costs_about_what_it_costs_on_one(dynamodb: Client) -> None:
-    # When the same transactions run against each table
-    empty = _seconds_each(_change_settings(dynamodb, EMPTY))
-    big = _seconds_each(_change_settings(dynamodb, BIG))
+def test_moto_own_settings_transaction_copies_every_item_of_the_table(
+    stock_moto: None, client: Client, items_copied: list[int]
+) -> None:
+    # Given the same tables on moto as released
+    settings_tables(client)
 
-    # Then the big table is not meaningfully slower
-    _report("transaction", empty, big)
-    assert big < 10 * max(empty, 0.001)
+    # When the same settings change runs on the big one
+    big = copies_per_change(client, BIG, items_copied)
 
-
-def test_a_history_query_on_20k_accounts_costs_about_what_it_costs_on_one(dynamodb: Client) -> None:
-    # Given a history of events on each table
-    for table in (EMPTY, BIG):
-        _seconds_each(_change_settings(dynamodb, table))
-
-    # When the same history query runs against each
-    empty = _seconds_each(_read_history(dynamodb, EMPTY))
-    big = _seconds_each(_read_history(dynamodb, BIG))
-
-    # Then the big table is not meaningfully slower
-    _report("history query", empty, big)
-    assert big < 10 * max(empty, 0.001)
+    # Then it copies the whole table first (what the patch is for)
+    assert big > BIG_SIZE
 
 
-# --- index queries: the moderation queue and a reporter's reports -----------------------------------------------------
+# --- queries on the table's own key ----------------------------------------------------------------------------------
 
-SMALL_REPORTS = "scale-reports-small"
-BIG_REPORTS = "scale-reports-big"
-SMALL_SIZE = 100
+
+def read_history(client: Client, table: str) -> list[str]:
+    page = client.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
+        ExpressionAttributeValues={":pk": {"S": "account#u-1"}, ":events": {"S": "event#"}},
+        ScanIndexForward=False,
+    )
+    return [item["sk"]["S"] for item in page["Items"]]
+
+
+@pytest.mark.parametrize(("engine", "listed_on_big"), [("patched_moto", 6), ("stock_moto", BIG_SIZE + 5)])
+def test_a_history_query_lists_one_partition_when_patched_and_the_whole_table_otherwise(
+    request: pytest.FixtureRequest, client: Client, engine: str, listed_on_big: int
+) -> None:
+    # Given an account with five events, alone in one table and among 2,000 accounts in another
+    request.getfixturevalue(engine)
+    settings_tables(client)
+    for table in (SMALL, BIG):
+        for n in range(5):
+            change_settings(client, table, n)
+    listed = request.getfixturevalue("items_listed")
+
+    # When its history is read from each
+    histories = [read_history(client, table) for table in (SMALL, BIG)]
+
+    # Then both answers are the same, and moto's query went through the partition (6 items: settings and events)
+    # when patched, through every item of the table otherwise
+    assert histories == [[f"event#{n:04}" for n in range(4, -1, -1)]] * 2
+    assert listed == [6, listed_on_big]
+
+
+# --- queries on an index -------------------------------------------------------------------------------------------
+
 QUEUE_LENGTH = 20  # open targets, in both tables
-MY_REPORTS = 10  # reports by the reporter read, in both tables
 
 
-@pytest.fixture(scope="module")
-def reports_tables() -> Iterator[Client]:
-    """Two reports tables with the same queue and the same reporter's reports, one of 100 items and one of 20k."""
-    moto_patches.install()
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="eu-west-1")
-        for table, size in ((SMALL_REPORTS, SMALL_SIZE), (BIG_REPORTS, BIG_SIZE)):
-            client.create_table(**REPORTS.create_table_kwargs(table))
-            items = [_queue_head(n) for n in range(QUEUE_LENGTH)]
-            items += [_report_item("u-1", n) for n in range(MY_REPORTS)]
-            # Everyone else's reports (in the other index) and items in no index at all, half and half.
-            filler = size - len(items)
-            items += [_report_item(f"u-{n % 2000 + 2}", n) for n in range(filler // 2)]
-            items += [
-                {"pk": {"S": f"TARGET#comment#c-{n}"}, "sk": {"S": "ROUND#r#SHARD#0"}}
-                for n in range(filler - filler // 2)
-            ]
-            for start in range(0, len(items), 25):
-                requests: list[Any] = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-                client.batch_write_item(RequestItems={table: requests})
-        yield client
+def reports_tables(client: Client) -> None:
+    """Two reports tables with the same queue, one of 100 items and one of 2,000 (other reporters' reports and
+    items in no index, half and half)."""
+    for table, size in ((SMALL, 100), (BIG, BIG_SIZE)):
+        client.create_table(**REPORTS.create_table_kwargs(table))
+        items = [queue_head(n) for n in range(QUEUE_LENGTH)]
+        filler = size - len(items)
+        items += [report_item(f"u-{n % 200 + 2}", n) for n in range(filler // 2)]
+        items += [
+            {"pk": {"S": f"TARGET#comment#c-{n}"}, "sk": {"S": "ROUND#r#SHARD#0"}} for n in range(filler - filler // 2)
+        ]
+        write_all(client, table, items)
 
 
-def _queue_head(n: int) -> dict[str, Any]:
+def queue_head(n: int) -> dict[str, Any]:
     return {
         "pk": {"S": f"TARGET#comment#open-{n}"},
         "sk": {"S": "OPEN"},
@@ -156,7 +194,7 @@ def _queue_head(n: int) -> dict[str, Any]:
     }
 
 
-def _report_item(reporter: str, n: int) -> dict[str, Any]:
+def report_item(reporter: str, n: int) -> dict[str, Any]:
     return {
         "pk": {"S": f"REPORT#{reporter}-{n}"},
         "sk": {"S": "REPORT"},
@@ -165,72 +203,63 @@ def _report_item(reporter: str, n: int) -> dict[str, Any]:
     }
 
 
-def _read_queue(client: Client, table: str) -> Callable[[int], object]:
-    def read(n: int) -> object:
-        page = client.query(
-            TableName=table,
-            IndexName="moderation_queue",
-            KeyConditionExpression="queue_pk = :open",
-            ExpressionAttributeValues={":open": {"S": "OPEN"}},
-            Limit=QUEUE_LENGTH,
-        )
-        assert page["Count"] == QUEUE_LENGTH
-        return page
-
-    return read
-
-
-def _read_my_reports(client: Client, table: str) -> Callable[[int], object]:
-    def read(n: int) -> object:
-        page = client.query(
-            TableName=table,
-            IndexName="by_reporter",
-            KeyConditionExpression="reporter_pk = :reporter",
-            ExpressionAttributeValues={":reporter": {"S": "REPORTER#u-1"}},
-            ScanIndexForward=False,
-            Limit=50,
-        )
-        assert page["Count"] == MY_REPORTS
-        return page
-
-    return read
-
-
-def _moto_seconds_each(action: Callable[[int], object]) -> float:
-    """moto's own query, for scale (fewer rounds: it is slow)."""
-    Table.query = moto_patches.ORIGINAL_QUERY  # type: ignore[method-assign]
-    try:
-        started = time.perf_counter()
-        for n in range(3):
-            action(n)
-        return (time.perf_counter() - started) / 3
-    finally:
-        Table.query = moto_patches._query  # type: ignore[method-assign]
-
-
-@pytest.mark.parametrize("read", [_read_queue, _read_my_reports], ids=["moderation_queue", "by_reporter"])
-def test_an_index_query_on_20k_reports_costs_about_what_it_costs_on_100(
-    reports_tables: Client, read: Callable[[Client, str], Callable[[int], object]]
-) -> None:
-    # Given each table read through the index once (the first read builds the index map)
-    for table in (SMALL_REPORTS, BIG_REPORTS):
-        read(reports_tables, table)(0)
-
-    # When the same index query runs against each, then while reports keep arriving in the big one
-    small = _seconds_each(read(reports_tables, SMALL_REPORTS))
-    big = _seconds_each(read(reports_tables, BIG_REPORTS))
-
-    def read_after_a_write(n: int) -> object:
-        reports_tables.put_item(TableName=BIG_REPORTS, Item=_report_item("u-9999", 100_000 + n))
-        return read(reports_tables, BIG_REPORTS)(n)
-
-    big_writing = _seconds_each(read_after_a_write)
-    moto_big = _moto_seconds_each(read(reports_tables, BIG_REPORTS))
-
-    # Then the big table is not meaningfully slower (moto's own code is, for scale)
-    print(
-        f"{read.__name__.strip('_')}: {SMALL_SIZE} items {small * 1e3:.2f} ms, {BIG_SIZE} items {big * 1e3:.2f} ms "
-        f"(x{big / small:.2f}), after a write each {big_writing * 1e3:.2f} ms; moto's own {moto_big * 1e3:.2f} ms"
+def read_queue(client: Client, table: str) -> list[str]:
+    page = client.query(
+        TableName=table,
+        IndexName="moderation_queue",
+        KeyConditionExpression="queue_pk = :open",
+        ExpressionAttributeValues={":open": {"S": "OPEN"}},
+        Limit=QUEUE_LENGTH,
     )
-    assert big < 10 * max(small, 0.001)
-    assert big_writing < 10 * max(small, 0.001)
+    return [item["pk"]["S"] for item in page["Items"]]
+
+
+@pytest.mark.parametrize(("engine", "listed_on_big"), [("patched_moto", QUEUE_LENGTH), ("stock_moto", BIG_SIZE)])
+def test_a_queue_query_lists_one_index_partition_when_patched_and_the_whole_table_otherwise(
+    request: pytest.FixtureRequest, client: Client, engine: str, listed_on_big: int
+) -> None:
+    # Given the same moderation queue in a reports table of 100 items and in one of 2,000
+    request.getfixturevalue(engine)
+    reports_tables(client)
+    listed = request.getfixturevalue("items_listed")
+
+    # When the queue is read from each
+    queues = [read_queue(client, table) for table in (SMALL, BIG)]
+
+    # Then both answers are the same, and moto's query went through the open targets only when patched
+    assert queues[0] == queues[1] and len(queues[0]) == QUEUE_LENGTH
+    assert listed[1] == listed_on_big
+
+
+def test_after_each_write_a_patched_queue_query_rereads_only_what_was_written(
+    patched_moto: None, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the queue of a reports table of 2,000 items, read once (which builds the table's map of index partitions)
+    reports_tables(client)
+    read_queue(client, BIG)
+    builds: list[int] = []
+    rereads: list[int] = []
+    build, refresh = moto_patches._IndexPartitions.__init__, moto_patches._IndexPartitions.refresh
+
+    def counting_build(state: Any, table: Table) -> None:
+        builds.append(1)
+        build(state, table)
+
+    def counting_refresh(state: Any, table: Table) -> None:
+        rereads.append(len(state.dirty))
+        refresh(state, table)
+
+    monkeypatch.setattr(moto_patches._IndexPartitions, "__init__", counting_build)
+    monkeypatch.setattr(moto_patches._IndexPartitions, "refresh", counting_refresh)
+
+    # When reports keep arriving, each followed by a read of the queue, and a target opens
+    for n in range(10):
+        client.put_item(TableName=BIG, Item=report_item("u-9999", 100_000 + n))
+        read_queue(client, BIG)
+    client.put_item(TableName=BIG, Item={**queue_head(99), "queue_sk": {"S": "0#0000"}})
+    queue = read_queue(client, BIG)
+
+    # Then the map is never built again: each read re-reads just the item written before it, and sees it
+    assert builds == []
+    assert rereads == [1] * 11
+    assert queue[0] == "TARGET#comment#open-99"

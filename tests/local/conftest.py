@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from devstack import moto_patches
 from devstack.local_stack import LocalStack, start_local_stack
 
 
@@ -16,3 +17,6 @@ def stack() -> Iterator[LocalStack]:
     local_stack = start_local_stack(port=0)
     yield local_stack
     local_stack.stop()
+    # The stack patched moto for the whole process; later tests on this worker must find it as released.
+    # (LocalStack.stop() is to do this itself; uninstalling twice is harmless.)
+    moto_patches.uninstall()

@@ -231,8 +231,9 @@ def test_concurrent_changes_to_one_account_lose_no_write(stack: LocalStack) -> N
     with ThreadPoolExecutor(max_workers=20) as pool:
         responses = list(pool.map(lambda settings: patch_settings(stack, "u-http-8", settings), choices))
 
-    # Then each either succeeded or was told of the conflict...
-    assert {response.status_code for response in responses} <= {200, 409, 412}, [r.text for r in responses]
+    # Then each succeeded: the local gateway hands the app one request at a time, so none lost a race (and without
+    # If-Match a lost race is retried, then 409, never 412)...
+    assert [response.status_code for response in responses] == [200] * 20, [r.text for r in responses]
     # ...and every success that changed something left exactly one event (a no-op returns an existing version)
     changed_versions = {response.json()["version"] for response in responses if response.status_code == 200} - {1}
     final = requests.get(f"{stack.url}/v1/accounts/u-http-8/settings", headers=bearer("u-http-8"), timeout=TIMEOUT)

@@ -13,7 +13,6 @@ from chalicelib.domain.reports import (
     QueueFlag,
     RateWindow,
     ReportContext,
-    count_recent,
     report_flags,
     report_priority,
 )
@@ -153,14 +152,6 @@ def test_the_unfounded_threshold_and_window_come_from_the_policy(policy: Policy)
     # Given the policy in force / Then it flags at 10 unfounded outcomes within 30 days, as the issue asks
     assert policy.reports.unfounded_flag_threshold == 10
     assert policy.reports.unfounded_window_days == 30
-
-
-def test_unfounded_outcomes_older_than_the_window_are_not_counted() -> None:
-    # Given ten outcomes 31 days ago and three in the last day
-    old = tuple(NOW - timedelta(days=31, minutes=i) for i in range(10))
-    recent = tuple(NOW - timedelta(hours=i) for i in range(3))
-    # When counted over a 30-day window / Then only the recent three count
-    assert count_recent(old + recent, NOW, timedelta(days=30)) == 3
 
 
 # -- the rolling rate window -------------------------------------------------------------------------------------------
