@@ -38,26 +38,16 @@ from chalice.local import (
 )
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from chalicelib.api.problems import PROBLEM_TITLES
+from chalicelib.config import MAX_BODY_BYTES as MAX_APP_BODY_BYTES
 from chalicelib.observability import logger
 
-MAX_BODY_BYTES = 16 * 1024  # API Gateway would take more; the service never needs more than this
+MAX_BODY_BYTES = MAX_APP_BODY_BYTES  # API Gateway would take more; the service never needs more than this
 MAX_URL_BYTES = 8 * 1024  # API Gateway's limit for a URL
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers together (uvicorn's default)
 PROBLEM_JSON = "application/problem+json"
 _LOGGED_PATH_CHARS = 200  # a refused path is logged; it is client-chosen text, so only its start
 
-_TITLES = {
-    400: "Bad request",
-    401: "Unauthenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    413: "Payload too large",
-    414: "URI too long",
-    431: "Request header fields too large",
-    500: "Internal error",
-    501: "Not implemented",
-}
 _CODES = {
     400: "bad_request",
     401: "unauthenticated",
@@ -165,7 +155,7 @@ def problem_answer(refusal: RequestRefused, request_id: str) -> Answer:
     body = json.dumps(
         {
             "type": f"urn:safety-settings:problem:{refusal.code}",
-            "title": _TITLES.get(refusal.status) or http.HTTPStatus(refusal.status).phrase,
+            "title": PROBLEM_TITLES.get(refusal.status) or http.HTTPStatus(refusal.status).phrase,
             "status": refusal.status,
             "detail": refusal.detail,
             "code": refusal.code,

@@ -189,9 +189,7 @@ class LocalStack:
         self._moto.shutdown()
         self._moto.server_close()
         self._moto_thread.join()
-        uninstall = getattr(moto_patches, "uninstall", None)
-        if uninstall is not None:
-            uninstall()
+        moto_patches.uninstall()
         _forget_moto_data()
         _set_environment(self._previous_env)
 

@@ -12,7 +12,7 @@ from chalicelib.domain import errors
 
 PROBLEM_JSON = "application/problem+json"
 
-_TITLES = {
+PROBLEM_TITLES = {
     400: "Bad request",
     401: "Unauthenticated",
     403: "Forbidden",
@@ -65,7 +65,7 @@ def problem(
 ) -> Response:
     body: dict[str, Any] = {
         "type": f"urn:safety-settings:problem:{code}",
-        "title": _TITLES.get(status, "Error"),
+        "title": PROBLEM_TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "code": code,

@@ -51,3 +51,18 @@ def captured_logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixtur
     text.seen = ""  # type: ignore[attr-defined]
     yield text
     service_logger.removeHandler(handler)
+
+
+@pytest.fixture
+def service_lines(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every line the service's own logger writes from now on (its Powertools handler's stream, redirected)."""
+    import io
+    import logging
+
+    from chalicelib.observability import logger
+
+    buffer = io.StringIO()
+    for handler in logging.getLogger(logger().name).handlers:
+        if isinstance(handler, logging.StreamHandler):
+            monkeypatch.setattr(handler, "stream", buffer)
+    return buffer

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import time
 from dataclasses import replace
 from types import SimpleNamespace
@@ -145,15 +144,6 @@ def test_an_if_match_naming_the_etag_exactly_is_applied(api: Api, if_match: str)
 
 
 # -- 7. one log line per request; a crash is one record --------------------------------------------------------------
-@pytest.fixture
-def service_lines(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
-    from chalicelib.observability import logger
-
-    buffer = io.StringIO()
-    for handler in logging.getLogger(logger().name).handlers:
-        if isinstance(handler, logging.StreamHandler):
-            monkeypatch.setattr(handler, "stream", buffer)
-    return buffer
 
 
 def json_lines(buffer: io.StringIO) -> list[dict[str, Any]]:

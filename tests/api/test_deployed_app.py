@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 import io
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,17 +88,6 @@ def test_the_deployed_app_has_no_local_authorizer(deployed: Any) -> None:
             assert (entry.authorizer is None) == public, (method, path)
             if not public:
                 assert type(entry.authorizer).__name__ == "CognitoUserPoolAuthorizer"
-
-
-@pytest.fixture
-def service_lines(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
-    from chalicelib.observability import logger
-
-    buffer = io.StringIO()
-    for handler in logging.getLogger(logger().name).handlers:
-        if isinstance(handler, logging.StreamHandler):
-            monkeypatch.setattr(handler, "stream", buffer)
-    return buffer
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack import moto_patches
 from devstack.local_stack import LocalStack, start_local_stack
 
 
@@ -16,7 +15,4 @@ def stack() -> Iterator[LocalStack]:
     # stopping it puts both back, so a worker that moves on to tests using moto's mock finds neither changed.
     local_stack = start_local_stack(port=0)
     yield local_stack
-    local_stack.stop()
-    # The stack patched moto for the whole process; later tests on this worker must find it as released.
-    # (LocalStack.stop() is to do this itself; uninstalling twice is harmless.)
-    moto_patches.uninstall()
+    local_stack.stop()  # also takes moto's patches out: later tests on this worker find moto as released

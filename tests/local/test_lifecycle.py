@@ -24,14 +24,14 @@ def accepts_connections(url: str) -> bool:
 def test_stop_closes_both_servers_puts_the_environment_back_and_uninstalls_moto_patches_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a shell that sends SQS somewhere else, and moto patches that can be uninstalled
+    # Given a shell that sends SQS somewhere else, and moto as released
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://sqs.example.invalid")
-    uninstalled: list[bool] = []
-    monkeypatch.setattr(moto_patches, "uninstall", lambda: uninstalled.append(True), raising=False)
+    assert not moto_patches.installed()
     environment_before = dict(os.environ)
 
     # When a stack starts, serves, and is stopped twice
     stack = start_local_stack(port=0)
+    patched_while_serving = moto_patches.installed()
     serving = accepts_connections(stack.url) and accepts_connections(stack.moto_url)
     sqs_while_serving = boto3.client("sqs", region_name=os.environ["AWS_DEFAULT_REGION"]).meta.endpoint_url
     stack.stop()
@@ -44,14 +44,4 @@ def test_stop_closes_both_servers_puts_the_environment_back_and_uninstalls_moto_
     assert not accepts_connections(stack.url)
     assert not accepts_connections(stack.moto_url)
     assert dict(os.environ) == environment_before
-    assert uninstalled == [True]
-
-
-def test_stop_works_before_moto_patches_can_be_uninstalled(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given moto patches with no uninstall (as before that lands)
-    monkeypatch.delattr(moto_patches, "uninstall", raising=False)
-
-    # When a stack starts and stops / Then nothing fails and the API no longer listens
-    stack = start_local_stack(port=0)
-    stack.stop()
-    assert not accepts_connections(stack.url)
+    assert patched_while_serving and not moto_patches.installed()
