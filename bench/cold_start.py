@@ -1,11 +1,15 @@
 """Cold start: wall time to import the app against importing only the libraries it cannot do without.
 
 Each figure is a fresh interpreter (`python -c ...`, this venv's python, cwd = repo root), so it includes the
-interpreter's own start-up, as a Lambda cold start does. The two commands alternate so drift hits both alike; one
-untimed run of each first, so .pyc files exist. `-X importtime` then names the modules our import adds.
+interpreter's own start-up, as a Lambda cold start does. The commands alternate (in reversed order every other round)
+so drift hits all alike; one untimed run of each first, so .pyc files exist. `-X importtime` then names the modules
+ours adds.
 
-The app defers boto3 to the first storage call, so a second pair (shown without a target) adds building the DynamoDB
-client to both sides: what a cold start costs up to the first round trip.
+`app.py` reads nothing at import: it composes its dependencies on the first request and the stores build the DynamoDB
+client on first use. So a second pair (shown without a target) takes both sides up to a DynamoDB client: ours imports
+the app, composes the API's dependencies (configuration checked, keys derived, policy loaded, stores built) and builds
+the shared client; the baseline adds `boto3.client('dynamodb')`. Ours composes with `compose_api(config, secret)`,
+skipping only the SSM read of the root secret that a deployed first request makes (a network round trip).
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bench.environment import REPO_ROOT
+from bench.environment import CONFIG_ENV, REPO_ROOT, ROOT_SECRET
 
 APP_IMPORT = "import app"
 BASELINE_IMPORT = "import boto3, chalice, pydantic"
-APP_FIRST_CLIENT = "import app; from chalicelib.store.dynamo import dynamodb_client; dynamodb_client()"
+APP_FIRST_CLIENT = (
+    "import app; from chalicelib.api.composition import compose_api; from chalicelib.config import load_api_config; "
+    f"compose_api(load_api_config({CONFIG_ENV!r}), {ROOT_SECRET!r}).dynamodb()"
+)
 BASELINE_FIRST_CLIENT = "import boto3, chalice, pydantic; boto3.client('dynamodb')"
 TARGET_RATIO = 1.25
 
@@ -67,8 +74,9 @@ class ImportCost:
 
 
 def _run_python(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AUTH_MODE": "local"}
-    return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True)
+    return subprocess.run(
+        [sys.executable, *args], cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True, check=True
+    )
 
 
 def _wall_ms(code: str) -> float:
@@ -82,8 +90,8 @@ def measure_cold_start(runs: int) -> ColdStart:
     for code in commands:
         _wall_ms(code)
     runs_ms: dict[str, list[float]] = {code: [] for code in commands}
-    for _ in range(runs):
-        for code in commands:
+    for round_number in range(runs):
+        for code in commands if round_number % 2 == 0 else reversed(commands):
             runs_ms[code].append(_wall_ms(code))
 
     def compare(ours: str, baseline: str) -> Comparison:
@@ -103,12 +111,12 @@ def _import_times(code: str) -> dict[str, tuple[float, float]]:
     return times
 
 
-def added_imports(runs: int = 5) -> list[ImportCost]:
-    """Modules `import app` loads that the baseline does not, by median self time over `runs` runs, costliest first."""
-    baseline_modules = set(_import_times(BASELINE_IMPORT))
+def added_imports(ours: str, baseline: str, runs: int = 5) -> list[ImportCost]:
+    """Modules `ours` loads that `baseline` does not, by median self time over `runs` runs, costliest first."""
+    baseline_modules = set(_import_times(baseline))
     samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for _ in range(runs):
-        for module, times in _import_times(APP_IMPORT).items():
+        for module, times in _import_times(ours).items():
             if module not in baseline_modules:
                 samples[module].append(times)
     costs = [
