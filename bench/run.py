@@ -14,13 +14,15 @@
    direct GET and PATCH, a tenth of one DynamoDB round trip (taken as 5 ms).
 4. A markdown table of all figures, to paste in the README.
 
-Usage: .venv/bin/python bench/run.py [--runs 15] [--requests 2000]
+Usage: .venv/bin/python bench/run.py [--runs 25] [--requests 2000]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import statistics
 import sys
 from pathlib import Path
 
@@ -49,9 +51,13 @@ from bench.round_trips import RoundTrips, measure_round_trips  # noqa: E402
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=15, help="cold-start runs of each import (default 15)")
+    parser.add_argument("--runs", type=int, default=25, help="cold-start runs of each command (default 25)")
     parser.add_argument("--requests", type=int, default=2000, help="timed requests per CPU figure (default 2000)")
     return parser.parse_args()
+
+
+def load_average() -> str:
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def heading(title: str) -> None:
@@ -70,6 +76,8 @@ def report_comparison(comparison: Comparison, verdict: str) -> None:
     print(f"baseline: python -c {comparison.baseline!r}")
     print(f"          median {comparison.baseline_median_ms:.1f} ms; runs {_runs(comparison.baseline_ms)}")
     print(f"ratio of medians {comparison.ratio:.2f} {verdict}")
+    ours_cpu, baseline_cpu = statistics.median(comparison.ours_cpu_ms), statistics.median(comparison.baseline_cpu_ms)
+    print(f"CPU (user + system) medians {ours_cpu:.0f} / {baseline_cpu:.0f} ms = {comparison.cpu_ratio:.2f}")
 
 
 def _runs(milliseconds: tuple[float, ...]) -> str:
@@ -150,7 +158,9 @@ def summary_table(cold: ColdStart, trips: list[RoundTrips], figures: list[CpuFig
 
 def main() -> None:
     args = parse_args()
-    print(f"# safety-settings benchmark (Python {platform.python_version()}, {platform.machine()})")
+    python = f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs"
+    print(f"# safety-settings benchmark ({python})")
+    print(f"\nload average at start: {load_average()}")
 
     heading(f"1. Cold start ({args.runs} alternated runs each)")
     cold = measure_cold_start(args.runs)
@@ -173,6 +183,7 @@ def main() -> None:
 
     heading("4. Summary")
     print(summary_table(cold, trips, figures))
+    print(f"\nload average at end: {load_average()} (1, 5, 15 min)")
 
 
 if __name__ == "__main__":
