@@ -49,7 +49,9 @@ class Composed:
 def create_app(
     authorizer: AuthorizerFactory, compose: Callable[[], Any], routes: tuple[Route, ...] = ROUTES
 ) -> Chalice:
-    app = Chalice(app_name=APP_NAME)
+    # No Chalice log handler: the service logger (Powertools, `chalicelib.observability`) shares the app's name, so
+    # Chalice's plain-text handler would write every request's log line a second time.
+    app = Chalice(app_name=APP_NAME, configure_logs=False)
     app.register_middleware(RequestMiddleware(AccessTable((r.method, r.path, r.access) for r in routes)), "http")
     route_authorizer = authorizer(app)
     composed = Composed(compose)
