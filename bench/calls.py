@@ -1,5 +1,7 @@
-"""Ways to call the app in a benchmark: local tokens for chalice's test client, and API Gateway proxy events for
-invoking `app(event, context)` directly, as Lambda does behind API Gateway's Cognito authorizer.
+"""The apps a benchmark calls and ways to call them: the deployed app (`create_app(cognito_authorizer, ...)`, as
+`app.py` builds it) invoked with API Gateway proxy events, as Lambda does behind API Gateway's Cognito authorizer;
+and the local app (`devstack.local_app`, the same routes behind the local HS256 authorizer) through chalice's test
+client with local tokens. Both serve dependencies the benchmark composed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ def token(sub: str, *groups: str) -> str:
 
 def auth_headers(sub: str, *groups: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(sub, *groups)}", "Content-Type": "application/json"}
+
+
+def deployed_app(deps: Any) -> Any:
+    """The app `app.py` deploys (Cognito, always), serving `deps` instead of composing from the environment."""
+    from chalicelib.api.application import cognito_authorizer, create_app
+
+    return create_app(cognito_authorizer, lambda: deps)
+
+
+def local_app(deps: Any) -> Any:
+    """The app the local stack and the tests serve: the same routes behind the local HS256 authorizer."""
+    from devstack.local_app import build_local_app
+
+    return build_local_app(compose=lambda: deps)
 
 
 def chalice_test_client(app: Any) -> Any:

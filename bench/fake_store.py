@@ -1,13 +1,14 @@
-"""An in-memory stand-in for `chalicelib.store.settings_store.SettingsStore`, so CPU figures leave storage out.
+"""An in-memory stand-in for the settings store port (`chalicelib.services.ports.SettingsStore`), so CPU figures
+leave storage out.
 
-Same methods and the same contract: `create_account` refuses a taken id, `apply_change` refuses a stale version, and
-`list_events` pages newest first.
+Same methods and the same contract: `create_account` refuses a taken id, `apply_change` refuses a stale version,
+`list_events` pages newest first and refuses a cursor it did not give out.
 """
 
 from __future__ import annotations
 
 from chalicelib.domain.models import Account, AuditEvent, EventPage
-from chalicelib.store.settings_store import AccountAlreadyExists, VersionConflict
+from chalicelib.services.ports import AlreadyExists, InvalidCursor, VersionConflict
 
 
 class InMemorySettingsStore:
@@ -18,16 +19,28 @@ class InMemorySettingsStore:
     def get_account(self, account_id: str) -> Account | None:
         return self._accounts.get(account_id)
 
-    def list_events(self, account_id: str, limit: int, before_version: int | None) -> EventPage:
+    def age_bands(self, account_ids: list[str]) -> dict[str, str]:
+        found = (self._accounts.get(account_id) for account_id in set(account_ids))
+        return {account.account_id: account.age_band for account in found if account is not None}
+
+    def list_events(self, account_id: str, limit: int, cursor: str | None) -> EventPage:
+        before_version = None if cursor is None else self._before_version(account_id, cursor)
         newest_first = reversed(self._events.get(account_id, []))
         older = [event for event in newest_first if before_version is None or event.version < before_version]
         page = tuple(older[:limit])
         more = len(older) > limit
-        return EventPage(events=page, next_before_version=page[-1].version if more else None)
+        return EventPage(events=page, next_cursor=f"{account_id}:{page[-1].version}" if more else None)
+
+    @staticmethod
+    def _before_version(account_id: str, cursor: str) -> int:
+        owner, _, version = cursor.rpartition(":")
+        if owner != account_id or not version.isdigit():
+            raise InvalidCursor("not a cursor of this list")
+        return int(version)
 
     def create_account(self, account: Account, event: AuditEvent) -> None:
         if account.account_id in self._accounts:
-            raise AccountAlreadyExists(account.account_id)
+            raise AlreadyExists(account.account_id)
         self._accounts[account.account_id] = account
         self._events[account.account_id] = [event]
 
