@@ -14,7 +14,7 @@ from chalicelib.policy import SettingValue
 from chalicelib.services.accounts import AccountsDeps
 from chalicelib.services.ports import VersionConflict
 
-# Without If-Match, a change that lost a race is re-read, re-checked against the policy and retried this many times.
+# Without If-Match, a change that loses a race is re-read and re-checked against the policy: this many attempts in all.
 MAX_ATTEMPTS = 3
 
 

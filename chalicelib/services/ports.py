@@ -103,8 +103,10 @@ class ReportsStore(Protocol):
     def record_report(
         self, report: Report, state: SubmissionState, rate: RateWindow, duplicate_until: datetime, now: datetime
     ) -> None:
-        """Stores the report, its duplicate guard, the reporter's rate window and the target's counters atomically;
-        `VersionConflict` when anything `state` was read from has changed since."""
+        """Stores the report, its duplicate guard, the reporter's rate window and the target's counters atomically.
+        `VersionConflict` when the report id is taken, the duplicate guard or the rate window changed since `state`
+        was read, the round is no longer open (or another opened one first), or, when this report raises the round's
+        priority, the priority changed. A mute set since is not a conflict (busy targets stay writable)."""
 
     def get_report(self, report_id: str) -> Report | None:
         """The report, reading as decided once its round was decided."""
