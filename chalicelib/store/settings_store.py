@@ -94,7 +94,7 @@ class SettingsStore(TableAdapter):
 
     # -- writes ------------------------------------------------------------------------------------------------------
     def create_account(self, account: Account, event: AuditEvent) -> None:
-        """Stores a new record and its first event atomically; `AccountAlreadyExists` when the id is taken."""
+        """Stores a new record and its first event atomically; `AlreadyExists` when the id is taken."""
         transaction = [
             {
                 "Put": {
