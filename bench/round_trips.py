@@ -144,19 +144,19 @@ def _scenario(http: Any, counter: CallCounter, made: list[str]) -> list[RoundTri
         "POST /v1/accounts + Idempotency-Key (sign-up)",
         None,
         201,
-        request("POST", "/v1/accounts", keyed("bench-key-1"), keyed_signup),
+        request("POST", "/v1/accounts", keyed("bench-signup-key-0001"), keyed_signup),
     )
     count(
         "POST /v1/accounts + same Idempotency-Key (replay)",
         None,
         201,
-        request("POST", "/v1/accounts", keyed("bench-key-1"), keyed_signup),
+        request("POST", "/v1/accounts", keyed("bench-signup-key-0001"), keyed_signup),
     )
     count(
         "POST /v1/accounts + new Idempotency-Key (repeated sign-up, 409)",
         None,
         409,
-        request("POST", "/v1/accounts", keyed("bench-key-2"), keyed_signup),
+        request("POST", "/v1/accounts", keyed("bench-signup-key-0002"), keyed_signup),
     )
     count("GET settings", 1, 200, request("GET", settings, owner))
     change = {"settings": {"comments": "no_one"}}

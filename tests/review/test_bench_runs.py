@@ -27,3 +27,20 @@ def test_no_benchmark_uses_the_deleted_service_locator() -> None:
     # Given the benchmarks / Then none composes through chalicelib.bootstrap (deleted by the foundation change)
     users = [path.name for path in sorted(Path(PROJECT_DIR, "bench").glob("*.py")) if "bootstrap" in path.read_text()]
     assert users == []
+
+
+def test_the_round_trip_benchmark_runs_every_scenario_within_its_targets() -> None:
+    # Given the round-trip benchmark (moto, no timing) / When it runs in a fresh interpreter, as `make bench` runs it
+    script = (
+        "import sys; sys.path.insert(0, '.');"
+        "from bench import environment; environment.prepare();"
+        "from bench.round_trips import measure_round_trips;"
+        "trips = measure_round_trips();"
+        "bad = [t for t in trips if t.target is not None and t.count > t.target];"
+        "print(len(trips), bad); sys.exit(1 if bad or len(trips) < 10 else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300
+    )
+    # Then every scenario answered as expected and none took more DynamoDB calls than its target
+    assert result.returncode == 0, (result.stdout[-600:], result.stderr[-1500:])
