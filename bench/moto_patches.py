@@ -33,6 +33,7 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from devstack import moto_patches  # noqa: E402
+from devstack.scale_items import queue_head, report_item, settings_item, write_all  # noqa: E402
 from infra.tables import REPORTS, SETTINGS  # noqa: E402
 
 SMALL = "bench-small"
@@ -64,17 +65,7 @@ def seconds_each(action: Action, rounds: int) -> float:
     return (time.perf_counter() - started) / rounds
 
 
-def write_all(client: Client, table: str, items: list[dict[str, Any]]) -> None:
-    for start in range(0, len(items), 25):
-        requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-        client.batch_write_item(RequestItems={table: requests})
-
-
 # --- the settings table ----------------------------------------------------------------------------------------------
-
-
-def settings_item(account_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"account#{account_id}"}, "sk": {"S": "settings"}, "comments": {"S": "friends"}}
 
 
 def settings_tables(client: Client, size: int) -> None:
@@ -132,24 +123,6 @@ def settings_figures(patched: bool, size: int, rounds: int) -> dict[str, tuple[f
 
 
 # --- the reports table -----------------------------------------------------------------------------------------------
-
-
-def queue_head(n: int) -> dict[str, Any]:
-    return {
-        "pk": {"S": f"TARGET#comment#open-{n}"},
-        "sk": {"S": "OPEN"},
-        "queue_pk": {"S": "OPEN"},
-        "queue_sk": {"S": f"{n % 3}#2024-01-01T00:00:{n:02}+00:00#comment#open-{n}"},
-    }
-
-
-def report_item(reporter: str, n: int) -> dict[str, Any]:
-    return {
-        "pk": {"S": f"REPORT#{reporter}-{n}"},
-        "sk": {"S": "REPORT"},
-        "reporter_pk": {"S": f"REPORTER#{reporter}"},
-        "reporter_sk": {"S": f"2024-01-01T00:00:00+00:00#{n:06}"},
-    }
 
 
 def reports_tables(client: Client, size: int) -> None:

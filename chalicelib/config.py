@@ -18,7 +18,8 @@ class UnsafeConfiguration(RuntimeError):
 
 
 class ApiConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # Built on first use (the first request composes), not when app.py is imported.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     settings_table: str = Field("safety-settings", alias="SETTINGS_TABLE", min_length=3, max_length=255)
     reports_table: str = Field("safety-reports", alias="REPORTS_TABLE", min_length=3, max_length=255)

@@ -17,6 +17,7 @@ from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
 from devstack import moto_patches
+from devstack.scale_items import queue_head, report_item, settings_item, write_all
 from infra.tables import REPORTS, SETTINGS
 
 SMALL = "work-small"
@@ -30,12 +31,6 @@ Client = Any  # boto3's DynamoDB client
 def client() -> Iterator[Client]:
     with mock_aws():
         yield boto3.client("dynamodb", region_name="eu-west-1")
-
-
-def write_all(client: Client, table: str, items: list[dict[str, Any]]) -> None:
-    for start in range(0, len(items), 25):
-        requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-        client.batch_write_item(RequestItems={table: requests})
 
 
 @pytest.fixture
@@ -80,10 +75,6 @@ def settings_tables(client: Client) -> None:
         client.create_table(**SETTINGS.create_table_kwargs(table))
     client.put_item(TableName=SMALL, Item=settings_item("u-1"))
     write_all(client, BIG, [settings_item(f"u-{n}") for n in range(1, BIG_SIZE + 1)])
-
-
-def settings_item(account_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"account#{account_id}"}, "sk": {"S": "settings"}, "comments": {"S": "friends"}}
 
 
 def change_settings(client: Client, table: str, n: int) -> None:
@@ -183,24 +174,6 @@ def reports_tables(client: Client) -> None:
             {"pk": {"S": f"TARGET#comment#c-{n}"}, "sk": {"S": "ROUND#r#SHARD#0"}} for n in range(filler - filler // 2)
         ]
         write_all(client, table, items)
-
-
-def queue_head(n: int) -> dict[str, Any]:
-    return {
-        "pk": {"S": f"TARGET#comment#open-{n}"},
-        "sk": {"S": "OPEN"},
-        "queue_pk": {"S": "OPEN"},
-        "queue_sk": {"S": f"{n % 3}#2024-01-01T00:00:{n:02}+00:00#comment#open-{n}"},
-    }
-
-
-def report_item(reporter: str, n: int) -> dict[str, Any]:
-    return {
-        "pk": {"S": f"REPORT#{reporter}-{n}"},
-        "sk": {"S": "REPORT"},
-        "reporter_pk": {"S": f"REPORTER#{reporter}"},
-        "reporter_sk": {"S": f"2024-01-01T00:00:00+00:00#{n:06}"},
-    }
 
 
 def read_queue(client: Client, table: str) -> list[str]:
