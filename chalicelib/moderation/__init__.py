@@ -1,1 +1,1 @@
-"""The DSA transparency database's statement-of-reasons schema, kept here as a JSON Schema file the policy checks against."""
+"""The DSA transparency database's statement-of-reasons schema, a JSON Schema file the policy checks against."""

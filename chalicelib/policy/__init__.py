@@ -7,8 +7,13 @@ from chalicelib.policy.loader import (
     Policy,
     SettingRule,
     SettingValue,
+    StatementContentType,
+    StatementRestriction,
+    TransparencyRules,
     load_policy,
     policy_document,
+    statement_enum,
+    statement_schema,
 )
 
 __all__ = [
@@ -18,6 +23,11 @@ __all__ = [
     "Policy",
     "SettingRule",
     "SettingValue",
+    "StatementContentType",
+    "StatementRestriction",
+    "TransparencyRules",
     "load_policy",
     "policy_document",
+    "statement_enum",
+    "statement_schema",
 ]

@@ -126,6 +126,100 @@ class ReportRules(_Frozen):
         return self
 
 
+STATEMENT_SCHEMA = "transparency-statement.schema.json"
+
+
+@cache
+def statement_schema() -> dict[str, Any]:
+    """The transparency database's statement-of-reasons schema (JSON Schema), the one place its enums are written."""
+    text = resources.files("chalicelib.moderation").joinpath(STATEMENT_SCHEMA).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def statement_enum(name: str) -> frozenset[str]:
+    """The values the schema allows for one of its `$defs` enums (`category`, `content_type`, `keyword`, ...)."""
+    return frozenset(statement_schema()["$defs"][name]["enum"])
+
+
+class StatementRestriction(_Frozen):
+    """The decision fields one moderation action produces; all empty when the action restricts nothing."""
+
+    decision_visibility: tuple[str, ...] = ()
+    decision_monetary: str | None = None
+    decision_provision: str | None = None
+    decision_account: str | None = None
+
+    @property
+    def restricts(self) -> bool:
+        return bool(
+            self.decision_visibility or self.decision_monetary or self.decision_provision or self.decision_account
+        )
+
+    def fields(self) -> dict[str, str | list[str]]:
+        """The non-empty decision fields, as the statement carries them."""
+        found: dict[str, str | list[str]] = {}
+        if self.decision_visibility:
+            found["decision_visibility"] = list(self.decision_visibility)
+        for name in ("decision_monetary", "decision_provision", "decision_account"):
+            if (value := getattr(self, name)) is not None:
+                found[name] = value
+        return found
+
+
+class StatementContentType(_Frozen):
+    content_type: tuple[str, ...] = Field(min_length=1)
+    content_type_other: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _other_is_named(self) -> StatementContentType:
+        if ("CONTENT_TYPE_OTHER" in self.content_type) != (self.content_type_other is not None):
+            raise ValueError("content_type_other is needed with CONTENT_TYPE_OTHER, and only then")
+        return self
+
+
+class TransparencyRules(_Frozen):
+    """How our reasons, actions and targets read in the transparency database (DSA Art. 24(5))."""
+
+    notes: tuple[str, ...]
+    categories: tuple[tuple[str, str], ...] = Field(min_length=1)
+    actions: dict[str, StatementRestriction]
+    content_types: dict[str, StatementContentType]
+    category_specifications: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _values_are_in_the_schema(self) -> TransparencyRules:
+        reasons = [reason for reason, _ in self.categories]
+        if len(set(reasons)) != len(reasons):
+            raise ValueError("transparency.categories names a reason twice")
+        _check_enum("category", {category for _, category in self.categories})
+        _check_enum("keyword", {keyword for keywords in self.category_specifications.values() for keyword in keywords})
+        _check_enum("content_type", {kind for rule in self.content_types.values() for kind in rule.content_type})
+        for name in ("decision_visibility", "decision_monetary", "decision_provision", "decision_account"):
+            values = {value for rule in self.actions.values() for value in _as_tuple(getattr(rule, name))}
+            _check_enum(name, values)
+        return self
+
+    def category(self, reason: str) -> str:
+        return next(category for listed, category in self.categories if listed == reason)
+
+    def severity(self, reason: str) -> int:
+        """Position in `categories` (0 is the most severe)."""
+        return next(position for position, (listed, _) in enumerate(self.categories) if listed == reason)
+
+
+def _as_tuple(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else value
+
+
+def _check_enum(name: str, values: set[str]) -> None:
+    unknown = values - statement_enum(name)
+    if unknown:
+        raise ValueError(f"transparency: not in the schema's {name} enum: {sorted(unknown)}")
+
+
 class Policy(_Frozen):
     version: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
     title: str
@@ -133,6 +227,7 @@ class Policy(_Frozen):
     age: AgeRules
     settings: dict[str, SettingRule]
     reports: ReportRules
+    transparency: TransparencyRules
     countries: frozenset[str]
 
     @model_validator(mode="after")
@@ -144,6 +239,20 @@ class Policy(_Frozen):
         unknown = (set(self.age.minimum_age.by_country) | set(self.age.consent_age.by_country)) - self.countries
         if unknown:
             raise ValueError(f"unknown countries in age rules: {sorted(unknown)}")
+        return self
+
+    @model_validator(mode="after")
+    def _transparency_maps_every_reason_and_target(self) -> Policy:
+        rules, reasons = self.transparency, set(self.reports.reasons)
+        mapped = {reason for reason, _ in rules.categories}
+        if mapped != reasons:
+            raise ValueError(f"transparency.categories must map exactly the report reasons {sorted(reasons)}")
+        if set(rules.content_types) != set(self.reports.target_types):
+            raise ValueError(
+                f"transparency.content_types must map exactly the target types {self.reports.target_types}"
+            )
+        if unknown := set(rules.category_specifications) - reasons:
+            raise ValueError(f"transparency.category_specifications: unknown report reasons {sorted(unknown)}")
         return self
 
     def band(self, name: str) -> AgeBand:
