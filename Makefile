@@ -61,6 +61,7 @@ package: install  ## build build/package/{deployment.zip,sam.json} with `chalice
 
 bench: package  ## print the benchmark figures, the deployment package's size among them
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/moderation.py
 
 clean:  ## remove the virtualenv, caches, the wheelhouse and chalice's package cache
 	rm -rf $(VENV) .mypy_cache .ruff_cache build .chalice/deployments

@@ -1,7 +1,8 @@
 """safety-settings: age-aware safety settings, abuse reports and an audit trail, on Chalice + DynamoDB.
 
 The deployed HTTP API: Cognito guards every route but the public ones, always. Dependencies are composed from the
-function's environment on the first request, so importing this module (as `chalice package` does) reads nothing.
+function's environment on the first request (or record), so importing this module (as `chalice package` does)
+reads nothing. The reports stream consumer composes only the reports table.
 """
 
 from __future__ import annotations
@@ -10,5 +11,7 @@ import os
 
 from chalicelib.api.application import cognito_authorizer, create_app
 from chalicelib.api.composition import compose_api_from_environment
+from chalicelib.workers.reports_stream import compose_stream_worker, register_reports_stream
 
 app = create_app(cognito_authorizer, lambda: compose_api_from_environment(os.environ))
+register_reports_stream(app, lambda: compose_stream_worker(os.environ), os.environ.get("REPORTS_STREAM_ARN"))

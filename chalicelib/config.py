@@ -50,3 +50,23 @@ def load_api_config(env: Mapping[str, str], *, allow_local_auth: bool = False) -
             "refusing to start: AUTH_MODE must be 'cognito'; the local HS256 authorizer is only for make run and tests"
         )
     return config
+
+
+class WorkerConfig(BaseModel):
+    """The reports stream consumer's configuration: the one table it reads and writes."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
+
+    reports_table: str = Field("safety-reports", alias="REPORTS_TABLE", min_length=3, max_length=255)
+    region: str = Field(alias="AWS_REGION", min_length=1)
+
+
+def load_worker_config(env: Mapping[str, str]) -> WorkerConfig:
+    values = dict(env)
+    if "AWS_REGION" not in values and values.get("AWS_DEFAULT_REGION"):
+        values["AWS_REGION"] = values["AWS_DEFAULT_REGION"]
+    try:
+        return WorkerConfig.model_validate(values)
+    except ValidationError as error:
+        names = sorted({str(item["loc"][0]) for item in error.errors()})
+        raise UnsafeConfiguration(f"refusing to start: set {', '.join(names)} (missing, empty or invalid)") from None

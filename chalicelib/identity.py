@@ -17,7 +17,8 @@ SIGNUP_SERVICE = "signup-service"
 AUDITOR = "auditor"
 MODERATOR = "moderator"
 AGE_VERIFIER = "age-verifier"
-KNOWN_GROUPS = frozenset({SIGNUP_SERVICE, AUDITOR, MODERATOR, AGE_VERIFIER})
+TRUSTED_FLAGGER = "trusted-flagger"  # DSA Art. 22: an entity awarded the status; its notices are handled first
+KNOWN_GROUPS = frozenset({SIGNUP_SERVICE, AUDITOR, MODERATOR, AGE_VERIFIER, TRUSTED_FLAGGER})
 
 # Account ids, Cognito subs (UUIDs) and app client ids all fit; nothing longer reaches a DynamoDB key.
 SUB_PATTERN = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")

@@ -31,7 +31,7 @@ class WeakSecret(ValueError):
 @dataclass(frozen=True, repr=False)
 class ServiceKeys:
     cursors: bytes  # seals paging cursors
-    report_ids: bytes  # derives report ids from reporter, Idempotency-Key and body
+    report_ids: bytes  # derives report ids from reporter, Idempotency-Key and body (and appeal ids, prefixed)
     request_fingerprints: bytes  # keys the hash that tells an Idempotency-Key's replay from a reuse
 
     @classmethod

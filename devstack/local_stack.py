@@ -1,7 +1,8 @@
 """The whole service in one process: an embedded moto (AWS) and the Chalice app behind a local API Gateway.
 
 `make run` starts it (`python -m devstack.local_stack`; the API on $PORT, moto on $MOTO_PORT, default $PORT + 1);
-tests/local start the same thing in-process with `start_local_stack()`. Neither moto nor the app is thread-safe, so
+tests/local start the same thing in-process with `start_local_stack()`. `LocalStack.start_stream_pump` plays Lambda's
+part for a table's stream (devstack/stream_pump.py). Neither moto nor the app is thread-safe, so
 each sits behind its own lock (moto's here, the app's in devstack/gateway.py). Only an app request waits on moto's
 lock while holding the app's, never the reverse, so the two cannot deadlock.
 """
@@ -24,8 +25,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack import moto_patches
 from devstack.gateway import ApiServer
+from devstack.stream_pump import Handler, StreamPump, streams_client
 from devstack.token import local_jwt_secret
-from infra.tables import ALL_TABLES, create_tables
+from infra.tables import ALL_TABLES, REPORTS, TableSpec, create_tables
 
 HOST = "127.0.0.1"
 LOCAL_REGION = "eu-west-1"
@@ -162,6 +164,16 @@ def _forget_moto_data() -> None:
     BackendDict.reset()
 
 
+def _reports_stream_consumer() -> Handler:
+    """What Lambda runs on the reports table's stream in AWS, composed as the deployed consumer is (on first use)."""
+    import functools
+
+    from chalicelib.workers.reports_stream import compose_stream_worker, handle_reports_stream
+
+    composed = functools.cache(lambda: compose_stream_worker(os.environ))
+    return lambda event: handle_reports_stream(event, composed())
+
+
 def _local_app() -> Chalice:
     """The app the local stack serves: the deployed routes and composition, with local HS256 tokens (opted in)."""
     from devstack.local_app import build_local_app
@@ -177,13 +189,33 @@ class LocalStack:
     _moto_thread: threading.Thread
     _previous_env: dict[str, str | None] = field(default_factory=dict, repr=False)  # what stop() puts back
     _api: ApiServer | None = None
+    _pumps: list[StreamPump] = field(default_factory=list, repr=False)
     _stopped: bool = field(default=False, repr=False)
 
+    def start_stream_pump(self, handler: Handler, table: TableSpec = REPORTS, interval: float = 0.2) -> StreamPump:
+        """Deliver `table`'s stream records to `handler` as Lambda would, polling every `interval` seconds, until
+        the pump or the stack stops."""
+        import boto3
+
+        region = os.environ["AWS_DEFAULT_REGION"]
+        pump = StreamPump(
+            boto3.client("dynamodb", endpoint_url=self.moto_url, region_name=region),
+            streams_client(endpoint_url=self.moto_url, region_name=region),
+            table.name_in(os.environ),
+            handler,
+        )
+        pump.start(interval)
+        self._pumps.append(pump)
+        return pump
+
     def stop(self) -> None:
-        """Stop both servers, close their sockets, put moto and the environment back as they were (idempotent)."""
+        """Stop the stream pumps, then both servers; close their sockets, put moto and the environment back as they
+        were (idempotent)."""
         if self._stopped:
             return
         self._stopped = True
+        for pump in self._pumps:
+            pump.stop()
         if self._api is not None:
             self._api.stop()
         self._moto.shutdown()
@@ -206,6 +238,7 @@ def start_local_stack(port: int = 0, moto_port: int = 0) -> LocalStack:
         _create_tables(moto_url, os.environ["AWS_DEFAULT_REGION"])
         stack._api = ApiServer(_local_app(), HOST, port)
         stack._api.start()
+        stack.start_stream_pump(_reports_stream_consumer())
     except BaseException:
         stack._previous_env = _changes_since(environment_before)
         stack.stop()
@@ -224,6 +257,7 @@ def _banner(stack: LocalStack) -> str:
         [
             f"safety-settings is listening on {stack.url}   (try: curl {stack.url}/v1/health)",
             f"  DynamoDB: moto at {stack.moto_url}, in memory (gone when this stops); tables {tables}",
+            "  Reports:  the stream consumer (aggregation into cases, close-outs) polls moto's stream every 0.2 s",
             f"  AWS CLI:  AWS_ENDPOINT_URL={stack.moto_url} AWS_DEFAULT_REGION={region} "
             "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws dynamodb list-tables",
             "  Tokens:   make token SUB=u-1 GROUPS=auditor   (send as: Authorization: Bearer <token>)",

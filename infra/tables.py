@@ -17,6 +17,7 @@ class IndexSpec:
     name: str
     partition_key: str
     sort_key: str | None = None
+    projection: str = "ALL"  # or "KEYS_ONLY": readers then fetch the items themselves, consistently
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class TableSpec:
     sort_key: str | None = None
     indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
     ttl_attribute: str | None = None
+    stream_view_type: str | None = None  # a DynamoDB stream, e.g. "NEW_AND_OLD_IMAGES"
 
     def key_attributes(self) -> dict[str, str]:
         """Every attribute used as a key (table or index); all are strings."""
@@ -56,10 +58,12 @@ class TableSpec:
                 {
                     "IndexName": index.name,
                     "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {"ProjectionType": index.projection},
                 }
                 for index in self.indexes
             ]
+        if self.stream_view_type:
+            kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.stream_view_type}
         return kwargs
 
 
@@ -82,10 +86,14 @@ SETTINGS = TableSpec(
     indexes=(IndexSpec("band_ends", "band_end_month", "band_ends_on"),),
 )
 
-# Abuse reports, per-target queue items and counter shards, decisions, and per-reporter state (rate window, mute,
-# duplicate guards). Sparse indexes: `moderation_queue` over open targets ordered by priority then age;
-# `by_reporter` over a reporter's reports, newest first.
-# TTL enforces retention (reports 400 days after their decision; duplicate guards after 24 hours).
+# Abuse reports, cases (the moderation queue), decisions, and per-reporter state (their list, Idempotency-Keys, rate
+# window, mute, duplicate guards). Its stream feeds the aggregator and the close-out (chalicelib/workers).
+# Sparse indexes: `moderation_queue` over open cases, one partition per priority, ordered by age (keys only: cases
+# are then read consistently); `decisions_by_account` over decisions addressed to an account (keys only);
+# `statements` over transparency statements, one partition per day; `appeals_queue` over open appeals, oldest first
+# (appeals are few: one partition).
+# TTL enforces retention (decided reports 400 days after their decision; duplicate guards and keys after 24 hours);
+# nothing undecided has a TTL.
 REPORTS = TableSpec(
     logical_id="ReportsTable",
     env_var="REPORTS_TABLE",
@@ -93,13 +101,16 @@ REPORTS = TableSpec(
     partition_key="pk",
     sort_key="sk",
     indexes=(
-        IndexSpec("moderation_queue", "queue_pk", "queue_sk"),
-        IndexSpec("by_reporter", "reporter_pk", "reporter_sk"),
+        IndexSpec("moderation_queue", "queue_pk", "queue_sk", projection="KEYS_ONLY"),
+        IndexSpec("decisions_by_account", "affected_pk", "affected_sk", projection="KEYS_ONLY"),
+        IndexSpec("statements", "stmt_pk", "stmt_sk"),
+        IndexSpec("appeals_queue", "appeal_q_pk", "appeal_q_sk", projection="KEYS_ONLY"),
     ),
     ttl_attribute="expires_at",
+    stream_view_type="NEW_AND_OLD_IMAGES",
 )
 
-# Powertools idempotency records (POST /v1/reports), keyed per reporter; expired by TTL.
+# Powertools idempotency records (POST /v1/accounts), keyed per caller; expired by TTL.
 IDEMPOTENCY = TableSpec(
     logical_id="IdempotencyTable",
     env_var="IDEMPOTENCY_TABLE",

@@ -128,6 +128,7 @@ class Api:
     def __init__(self, http: Any, deps: Any) -> None:
         self.http = http
         self.deps = deps
+        self.pump: Any = None  # the reports stream's consumer, started on the first drain
 
     def rewire(self, deps: Any) -> None:
         """Serve the same routes over other dependencies from now on (a wrapped store, a fault injected)."""
@@ -151,6 +152,22 @@ class Api:
         payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         return self.http.request(method, path, headers=all_headers, body=payload)
 
+    def drain(self) -> int:
+        """Runs the reports stream consumer over every record written since the last drain (what Lambda does in AWS
+        and the local stack's pump does in `make run`); returns how many records it delivered."""
+        delivered: int = self._pump().drain()
+        return delivered
+
+    def drain_once_failing(self) -> int:
+        """One delivery of what is pending; its failures are left for the next delivery (as Lambda retries)."""
+        delivered: int = self._pump().pump_once()
+        return delivered
+
+    def _pump(self) -> Any:
+        if self.pump is None:
+            self.pump = stream_pump(self.deps)
+        return self.pump
+
     def sign_up(self, account_id: str, birth_date: str, country: str = "GB") -> Any:
         return self.call(
             "POST",
@@ -158,6 +175,34 @@ class Api:
             {"account_id": account_id, "birth_date": birth_date, "country": country},
             auth(*SIGNUP),
         )
+
+
+def stream_deps(deps: Any) -> Any:
+    from chalicelib.workers.reports_stream import StreamDeps
+
+    return StreamDeps(reports=deps.moderation.reports, policy=deps.policy, clock=deps.moderation.clock)
+
+
+def stream_pump(deps: Any, handler: Any = None) -> Any:
+    """A pump of the reports table's moto stream into the consumer (or `handler`), delivering as Lambda would: in
+    batches of 100, the next delivery starting again from the lowest failed record (devstack/stream_pump.py)."""
+    import boto3
+
+    from chalicelib.workers.reports_stream import handle_reports_stream
+    from devstack.stream_pump import StreamPump, streams_client
+
+    return StreamPump(
+        boto3.client("dynamodb", region_name="eu-west-1"),
+        streams_client(region_name="eu-west-1"),
+        deps.moderation.reports._table,
+        handler or (lambda event: handle_reports_stream(event, stream_deps(_current["deps"]))),
+    )
+
+
+def drain_reports_stream(deps: Any, handler: Any) -> int:
+    """Delivers every stream record so far to `handler`, from the start of the stream."""
+    delivered: int = stream_pump(deps, handler).drain()
+    return delivered
 
 
 @pytest.fixture

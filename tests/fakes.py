@@ -14,20 +14,35 @@ import copy
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from chalicelib.domain.models import Account, AuditEvent, EventPage
-from chalicelib.domain.reports import Decision, Priority, QueueItem, RateWindow, Report, ReportStatus, Target
+from chalicelib.domain.reports import (
+    Appeal,
+    AppealStatus,
+    Case,
+    CaseEvent,
+    CaseEventKind,
+    Decision,
+    Priority,
+    RateWindow,
+    Report,
+    ReportStatus,
+    Target,
+)
 from chalicelib.services.ports import (
     AlreadyExists,
+    AppealGuard,
+    Filing,
     IdempotencyInProgress,
     IdempotencyKeyMismatch,
     IdempotentRequest,
     InvalidCursor,
+    KeyUse,
     Mute,
-    OpenRound,
     SubmissionState,
+    TargetState,
     VersionConflict,
 )
 from chalicelib.store.cursors import CursorSealer
@@ -48,7 +63,16 @@ def _reports_scope(reporter_id: str) -> str:
     return f"reports:{reporter_id}"
 
 
+def _decisions_scope(account_id: str) -> str:
+    return f"decisions:{account_id}"
+
+
+def _statements_scope(since: datetime, until: datetime) -> str:
+    return f"statements:{since.isoformat()}:{until.isoformat()}"
+
+
 _QUEUE_SCOPE = "queue"
+_APPEALS_SCOPE = "appeals"
 
 
 # -- settings --------------------------------------------------------------------------------------------------------
@@ -105,209 +129,338 @@ class FakeSettingsStore:
 
 
 # -- reports ---------------------------------------------------------------------------------------------------------
-RoundKey = tuple[Target, str]
-
-
-@dataclass
+@dataclass(frozen=True)
 class _Guard:
     report_id: str
     until: datetime
 
 
+def _stored(decision: Decision) -> Decision:
+    # What a decision reads back as once written: who supersedes it is only ever set by an appeal's reversal.
+    return replace(decision, superseded_by=None)
+
+
 class FakeReportsStore:
-    """`ReportsStore`: reports by id, each round's report ids, the open round per target, decisions per round, and
-    per-reporter rate windows, mutes, duplicate guards and unfounded outcomes."""
+    """`ReportsStore`: reports by id; per reporter, key uses, a rate window and its revision, a mute, duplicate
+    guards and unfounded outcomes; cases by id with their members and events, each target's latest case; decisions
+    by id with their transparency statements."""
 
     def __init__(self, cursors: CursorSealer | None = None) -> None:
         self._cursors = cursors or CursorSealer(FAKE_CURSOR_KEY)
         self._lock = threading.Lock()
         self._reports: dict[str, Report] = {}
-        self._round_members: dict[RoundKey, list[str]] = {}
-        self._open: dict[Target, OpenRound] = {}
-        self._decisions: dict[RoundKey, Decision] = {}
-        self._unfinished: set[RoundKey] = set()
+        self._key_uses: dict[tuple[str, str], KeyUse] = {}
         self._rates: dict[str, tuple[RateWindow, int]] = {}
         self._mutes: dict[str, Mute] = {}
         self._guards: dict[tuple[str, Target, str], _Guard] = {}
         self._unfounded: dict[str, dict[str, datetime]] = {}  # reporter -> decision id -> decided at
+        self._cases: dict[str, Case] = {}
+        self._members: dict[str, set[str]] = {}  # case id -> ids of the reports it holds
+        self._events: dict[str, dict[tuple[str, int, int], CaseEvent]] = {}
+        self._latest: dict[Target, str] = {}  # target -> its latest case's id
+        self._decisions: dict[str, Decision] = {}
+        self._statements: dict[str, dict[str, Any]] = {}  # decision id -> its transparency statement
+        self._finished: set[str] = set()  # decisions whose close-out is done
+        self._appeals: dict[str, Appeal] = {}
+        self._appeal_guards: dict[tuple[str, str], AppealGuard] = {}  # (decision, appellant) -> their appeal
 
-    # -- submission --------------------------------------------------------------------------------------------------
+    # -- filing ------------------------------------------------------------------------------------------------------
     def submission_state(
-        self,
-        report_id: str,
-        reporter_id: str,
-        target: Target,
-        reason: str,
-        unfounded_since: datetime,
-        unfounded_cap: int,
+        self, report_id: str, reporter_id: str, key: str, target: Target, reason: str
     ) -> SubmissionState:
         with self._lock:
             rate, revision = self._rates.get(reporter_id, (RateWindow(), 0))
             guard = self._guards.get((reporter_id, target, reason))
-            unfounded = sum(1 for at in self._unfounded.get(reporter_id, {}).values() if at >= unfounded_since)
             return _copied(
                 SubmissionState(
                     rate=rate,
                     rate_revision=revision,
                     mute=self._mutes.get(reporter_id),
-                    unfounded_recently=min(unfounded, unfounded_cap),
+                    unfounded=dict(self._unfounded.get(reporter_id, {})),
+                    key_use=self._key_uses.get((reporter_id, key)),
                     own_report=self._reports.get(report_id),
                     duplicate_of=guard.report_id if guard else None,
                     duplicate_until=guard.until if guard else None,
-                    open_round=self._open.get(target),
                 )
             )
 
-    def record_report(
-        self, report: Report, state: SubmissionState, rate: RateWindow, duplicate_until: datetime, now: datetime
-    ) -> None:
-        target, reporter = report.target, report.reporter_id
+    def record_filing(self, filing: Filing) -> None:
+        report, state, now = filing.report, filing.state, filing.report.received_at
+        reporter, guard_key = report.reporter_id, (report.reporter_id, report.target, report.reason)
         with self._lock:
-            guard = self._guards.get((reporter, target, report.reason))
+            guard = self._guards.get(guard_key)
             stored_rate = self._rates.get(reporter)
             if (
                 report.report_id in self._reports
-                or (guard is not None and guard.until > now and guard.report_id != state.duplicate_of)
+                or (reporter, filing.key) in self._key_uses
+                # a guard may be replaced once it lapsed, or when its report was decided (the service checked)
+                or (guard is not None and guard.until > now and guard.report_id != (state.duplicate_of or ""))
                 or (stored_rate is not None and stored_rate[1] != state.rate_revision)
-                or self._round_refuses(report, state.open_round)
             ):
                 raise VersionConflict()
             self._reports[report.report_id] = _copied(report)
-            self._guards[(reporter, target, report.reason)] = _Guard(report.report_id, duplicate_until)
-            self._rates[reporter] = (_copied(rate), state.rate_revision + 1)
-            self._round_members.setdefault((target, report.round_id), []).append(report.report_id)
-            current = self._open.get(target)
-            if current is None:
-                self._open[target] = OpenRound(report.round_id, report.priority, report.received_at)
-            elif report.priority < current.priority:
-                self._open[target] = replace(current, priority=report.priority)
+            self._key_uses[(reporter, filing.key)] = _copied(filing.key_use)
+            self._guards[guard_key] = _Guard(report.report_id, filing.duplicate_until)
+            self._rates[reporter] = (_copied(filing.rate), state.rate_revision + 1)
 
-    def _round_refuses(self, report: Report, read: OpenRound | None) -> bool:
-        """A report joins the round it read while that round is still open, and raises its priority only from the
-        priority it read; otherwise it opens a new round, and only while none is open."""
-        if (report.target, report.round_id) in self._decisions:
-            return True
-        current = self._open.get(report.target)
-        if read is None or read.round_id != report.round_id:
-            return current is not None
-        if current is None or current.round_id != read.round_id:
-            return True
-        return report.priority < read.priority and current.priority != read.priority
+    def record_key_use(self, reporter_id: str, key: str, use: KeyUse, expires_at: datetime) -> None:
+        with self._lock:
+            if (reporter_id, key) in self._key_uses:
+                raise VersionConflict()
+            self._key_uses[(reporter_id, key)] = _copied(use)
+
+    def set_mute(self, reporter_id: str, mute: Mute, expires_at: datetime) -> None:
+        with self._lock:
+            self._mutes[reporter_id] = _copied(mute)
 
     # -- reading reports ---------------------------------------------------------------------------------------------
     def get_report(self, report_id: str) -> Report | None:
         with self._lock:
             report = self._reports.get(report_id)
-            return None if report is None else _copied(self._read_through(report))
-
-    def _read_through(self, report: Report) -> Report:
-        decision = self._decisions.get((report.target, report.round_id))
-        if report.status is ReportStatus.DECIDED or decision is None:
-            return report
-        return replace(report, status=ReportStatus.DECIDED, decision=decision)
+            return None if report is None else _copied(self._resolved(report))
 
     def reports_by(self, reporter_id: str, limit: int, cursor: str | None) -> tuple[list[Report], str | None]:
-        scope = _reports_scope(reporter_id)
-        after = None if cursor is None else _report_position(self._cursors.unseal(scope, cursor))
         with self._lock:
-            mine = [self._read_through(r) for r in self._reports.values() if r.reporter_id == reporter_id]
-        newest_first = sorted(mine, key=_report_order, reverse=True)
-        older = [report for report in newest_first if after is None or _report_order(report) < after]
-        page = older[:limit]
-        more = len(older) > limit
-        next_cursor = self._cursors.seal(scope, list(_report_order(page[-1]))) if more else None
-        return _copied(page), next_cursor
+            mine = [self._resolved(r) for r in self._reports.values() if r.reporter_id == reporter_id]
+        return self._page(_reports_scope(reporter_id), mine, _report_order, limit, cursor, newest_first=True)
 
-    # -- the queue ---------------------------------------------------------------------------------------------------
-    def open_round(self, target: Target) -> OpenRound | None:
+    def _resolved(self, report: Report) -> Report:
+        """As its case says: in review while the case is open, decided by the case's current decision (even before
+        the close-out has written it onto the report, and after a reversal)."""
+        case_id = report.case_id or self._holder(report.target, report.report_id)
+        case = self._cases.get(case_id) if case_id else None
+        if case is None:
+            return report
+        if case.decision_id is None:
+            return report.in_case(case, None)
+        current = report.decision
+        if current is None or current.decision_id != case.decision_id:
+            current = self._decisions.get(case.decision_id)
+        return report.in_case(case, current)
+
+    def _holder(self, target: Target, report_id: str) -> str | None:
+        holders = [
+            cid for cid, held in self._members.items() if report_id in held and self._cases[cid].target == target
+        ]
+        return holders[-1] if holders else None
+
+    # -- aggregation -------------------------------------------------------------------------------------------------
+    def target_state(self, target: Target, reports: list[Report]) -> TargetState:
+        ids = {report.report_id for report in reports}
         with self._lock:
-            return _copied(self._open.get(target))
+            latest_id = self._latest.get(target)
+            held = {
+                report_id
+                for case_id, members in self._members.items()
+                if self._cases[case_id].target == target
+                for report_id in members & ids
+            }
+            return TargetState(
+                latest_case=_copied(self._cases.get(latest_id)) if latest_id else None,
+                latest_case_id=latest_id,
+                held=frozenset(held),
+            )
 
-    def queue_page(self, limit: int, cursor: str | None) -> tuple[list[QueueItem], str | None]:
-        after = None if cursor is None else _queue_position(self._cursors.unseal(_QUEUE_SCOPE, cursor))
+    def save_case(
+        self,
+        case: Case,
+        previous_revision: int | None,
+        added: list[Report],
+        event: CaseEvent,
+        replaces: str | None = None,
+    ) -> None:
         with self._lock:
-            items = sorted((self._queue_item(target, head) for target, head in self._open.items()), key=_queue_order)
-        later = [item for item in items if after is None or _queue_order(item) > after]
-        page = later[:limit]
-        more = len(later) > limit
-        next_cursor = self._cursors.seal(_QUEUE_SCOPE, list(_queue_order(page[-1]))) if more else None
-        return page, next_cursor
+            stored = self._cases.get(case.case_id)
+            if previous_revision is None:
+                pointer = self._latest.get(case.target)
+                if stored is not None or (pointer is not None and pointer != replaces):
+                    raise VersionConflict()
+                self._latest[case.target] = case.case_id
+            elif stored is None or stored.revision != previous_revision or not stored.is_open:
+                raise VersionConflict()
+            self._cases[case.case_id] = _copied(case)
+            self._members.setdefault(case.case_id, set()).update(report.report_id for report in added)
+            self._events.setdefault(event.case_id, {})[_event_order(event)] = _copied(event)
 
-    def _queue_item(self, target: Target, head: OpenRound) -> QueueItem:
-        reports = [self._reports[i] for i in self._round_members.get((target, head.round_id), [])]
-        return QueueItem(
-            target=target,
-            round_id=head.round_id,
-            priority=head.priority,
-            report_count=len(reports),
-            reasons=frozenset(r.reason for r in reports),
-            first_reported_at=min((r.received_at for r in reports), default=head.first_reported_at),
-            last_reported_at=max((r.received_at for r in reports), default=head.first_reported_at),
-            flags=frozenset(flag for r in reports for flag in r.flags),
-            claimed_owner_ids=frozenset(
-                r.claimed_owner_id for r in reports if r.claimed_owner_id and r.claim_names_an_account
-            ),
-        )
+    # -- the queue and cases -----------------------------------------------------------------------------------------
+    def queue_page(self, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+        with self._lock:
+            open_cases = [case for case in self._cases.values() if case.is_open]
+        return self._page(_QUEUE_SCOPE, open_cases, _queue_order, limit, cursor, newest_first=False)
+
+    def get_case(self, case_id: str) -> Case | None:
+        with self._lock:
+            return _copied(self._cases.get(case_id))
+
+    def case_events(self, case_id: str) -> list[CaseEvent]:
+        with self._lock:
+            events = self._events.get(case_id, {})
+            return _copied([events[order] for order in sorted(events)])
 
     # -- decisions ---------------------------------------------------------------------------------------------------
-    def record_decision(self, decision: Decision, retention_until: datetime) -> int:
-        key = (decision.target, decision.round_id)
+    def record_decision(
+        self, decision: Decision, revision: int, statement: dict[str, Any] | None, event: CaseEvent
+    ) -> None:
         with self._lock:
-            current = self._open.get(decision.target)
-            if current is None or current.round_id != decision.round_id or key in self._decisions:
+            case = self._cases.get(decision.case_id)
+            if case is None or case.revision != revision or not case.is_open or decision.decision_id in self._decisions:
                 raise VersionConflict()
-            del self._open[decision.target]
-            count = len(self._round_members.get(key, []))
-            self._decisions[key] = replace(decision, report_count=count)
-            self._unfinished.add(key)
-            return count
+            self._decide(case, decision, statement)
+            self._events.setdefault(event.case_id, {})[_event_order(event)] = _copied(event)
 
-    def unfinished_decisions(self, target: Target) -> list[Decision]:
+    # -- appeals -----------------------------------------------------------------------------------------------------
+    def appeal_guard(self, decision_id: str, appellant_id: str) -> AppealGuard | None:
         with self._lock:
-            return _copied([self._decisions[key] for key in self._unfinished if key[0] == target])
+            return _copied(self._appeal_guards.get((decision_id, appellant_id)))
 
-    def finish_decision(self, decision: Decision) -> None:
+    def reporter_in_case(self, case: Case, reporter_id: str) -> bool:
         with self._lock:
-            self._unfinished.discard((decision.target, decision.round_id))
+            members = self._members.get(case.case_id, set())
+            return any(self._reports[r].reporter_id == reporter_id for r in members if r in self._reports)
 
-    def reports_in_round(self, target: Target, round_id: str) -> list[Report]:
+    def record_appeal(self, appeal: Appeal, guard: AppealGuard, event: CaseEvent) -> None:
         with self._lock:
-            return _copied([self._reports[i] for i in self._round_members.get((target, round_id), [])])
+            if appeal.appeal_id in self._appeals or (appeal.decision_id, appeal.appellant_id) in self._appeal_guards:
+                raise VersionConflict()
+            self._appeals[appeal.appeal_id] = _copied(appeal)
+            self._appeal_guards[(appeal.decision_id, appeal.appellant_id)] = _copied(guard)
+            self._events.setdefault(event.case_id, {})[_event_order(event)] = _copied(event)
+
+    def get_appeal(self, appeal_id: str) -> Appeal | None:
+        with self._lock:
+            return _copied(self._appeals.get(appeal_id))
+
+    def appeals_queue(self, limit: int, cursor: str | None) -> tuple[list[Appeal], str | None]:
+        with self._lock:
+            open_appeals = [a for a in self._appeals.values() if a.status is AppealStatus.OPEN]
+        return self._page(_APPEALS_SCOPE, open_appeals, _appeal_order, limit, cursor, newest_first=False)
+
+    def record_appeal_decision(
+        self, appeal: Appeal, reversal: Decision | None, statement: dict[str, Any] | None, event: CaseEvent
+    ) -> None:
+        with self._lock:
+            stored = self._appeals.get(appeal.appeal_id)
+            appealed = self._decisions.get(appeal.decision_id)
+            if stored is None or stored.status is not AppealStatus.OPEN or appealed is None:
+                raise VersionConflict()
+            if appealed.superseded_by is not None:
+                raise VersionConflict()
+            if reversal is not None:
+                case = self._cases.get(reversal.case_id)
+                if case is None or case.decision_id != reversal.supersedes or reversal.decision_id in self._decisions:
+                    raise VersionConflict()
+                self._decisions[appealed.decision_id] = replace(appealed, superseded_by=reversal.decision_id)
+                self._decide(case, reversal, statement)
+            self._appeals[appeal.appeal_id] = _copied(appeal)
+            self._events.setdefault(event.case_id, {})[_event_order(event)] = _copied(event)
+
+    def _decide(self, case: Case, decision: Decision, statement: dict[str, Any] | None) -> None:
+        self._cases[case.case_id] = replace(case, decision_id=decision.decision_id, decided_at=decision.decided_at)
+        self._decisions[decision.decision_id] = _copied(_stored(decision))
+        if statement is not None:
+            self._statements[decision.decision_id] = _copied(statement)
+
+    def get_decision(self, decision_id: str) -> Decision | None:
+        with self._lock:
+            return _copied(self._decisions.get(decision_id))
+
+    def decisions_for(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Decision], str | None]:
+        with self._lock:
+            addressed = [d for d in self._decisions.values() if d.affected_account_id == account_id]
+        return self._page(_decisions_scope(account_id), addressed, _decision_order, limit, cursor, newest_first=True)
+
+    def statements(
+        self, since: datetime, until: datetime, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        with self._lock:
+            made = [
+                self._decisions[decision_id]
+                for decision_id in self._statements
+                if since <= self._decisions[decision_id].decided_at < until
+            ]
+            page, next_cursor = self._page(
+                _statements_scope(since, until), made, _decision_order, limit, cursor, newest_first=False
+            )
+            return _copied([self._statements[d.decision_id] for d in page]), next_cursor
+
+    # -- close-out ---------------------------------------------------------------------------------------------------
+    def case_reports(self, case: Case) -> list[Report]:
+        with self._lock:
+            held = sorted(self._members.get(case.case_id, ()))
+            return _copied([self._reports[report_id] for report_id in held if report_id in self._reports])
 
     def mark_decided(self, reports: Iterable[Report], decision: Decision, expires_at: datetime) -> None:
         with self._lock:
             for report in reports:
                 self._reports[report.report_id] = _copied(
-                    replace(report, status=ReportStatus.DECIDED, decision=decision)
+                    replace(report, status=ReportStatus.DECIDED, case_id=decision.case_id, decision=_stored(decision))
                 )
-                members = self._round_members.setdefault((report.target, report.round_id), [])
-                if report.report_id not in members:
-                    members.append(report.report_id)
 
-    def record_unfounded(self, reporter_ids: Iterable[str], decision: Decision, expires_at: datetime) -> None:
+    def record_unfounded(self, reporter_ids: Iterable[str], decision: Decision, window_days: int) -> None:
+        lapsed_by = decision.decided_at - timedelta(days=window_days)
         with self._lock:
-            for reporter_id in reporter_ids:
-                self._unfounded.setdefault(reporter_id, {})[decision.decision_id] = decision.decided_at
+            for reporter_id in set(reporter_ids):
+                held = self._unfounded.get(reporter_id, {})
+                kept = {decision_id: at for decision_id, at in held.items() if at > lapsed_by}
+                self._unfounded[reporter_id] = kept | {decision.decision_id: decision.decided_at}
 
-    # -- mutes -------------------------------------------------------------------------------------------------------
-    def set_mute(self, reporter_id: str, mute: Mute, expires_at: datetime) -> None:
+    def withdraw_unfounded(self, reporter_ids: Iterable[str], decision_id: str) -> None:
         with self._lock:
-            self._mutes[reporter_id] = _copied(mute)
+            for reporter_id in set(reporter_ids):
+                self._unfounded.get(reporter_id, {}).pop(decision_id, None)
+
+    def finish_decision(self, decision: Decision, case: Case, retention_until: datetime) -> None:
+        # Retention (the records' TTL) is not modelled: nothing a port reads changes.
+        with self._lock:
+            self._finished.add(decision.decision_id)
+
+    # -- paging ------------------------------------------------------------------------------------------------------
+    def _page(
+        self,
+        scope: str,
+        items: list[T],
+        order: Callable[[T], tuple[Any, ...]],
+        limit: int,
+        cursor: str | None,
+        newest_first: bool,
+    ) -> tuple[list[T], str | None]:
+        """One page of `items` in `order` (reversed when `newest_first`), after the cursor's place in that order."""
+        shape = _queue_position if scope == _QUEUE_SCOPE else _time_position
+        after = None if cursor is None else shape(self._cursors.unseal(scope, cursor))
+        ordered = sorted(items, key=order, reverse=newest_first)
+        rest = [
+            item for item in ordered if after is None or (order(item) < after if newest_first else order(item) > after)
+        ]
+        page = rest[:limit]
+        next_cursor = self._cursors.seal(scope, list(order(page[-1]))) if len(rest) > limit else None
+        return _copied(page), next_cursor
 
 
-# A reporter's list is ordered by (received at, report id) and the queue by (priority, first report, target key);
-# a cursor holds the last item's place in that order, checked for exactly that shape.
+# Each list is ordered by (time, id) (the queue by priority first); a cursor holds the last item's place in that
+# order, checked for exactly that shape.
 def _report_order(report: Report) -> tuple[str, str]:
     return report.received_at.isoformat(), report.report_id
 
 
-def _queue_order(item: QueueItem) -> tuple[int, str, str]:
-    return int(item.priority), item.first_reported_at.isoformat(), item.target.key
+def _decision_order(decision: Decision) -> tuple[str, str]:
+    return decision.decided_at.isoformat(), decision.decision_id
 
 
-def _report_position(position: Any) -> tuple[str, str]:
+def _queue_order(case: Case) -> tuple[int, str, str]:
+    return int(case.priority), case.first_reported_at.isoformat(), case.case_id
+
+
+def _event_order(event: CaseEvent) -> tuple[str, int, int]:
+    return event.at.isoformat(), event.revision, list(CaseEventKind).index(event.kind)
+
+
+def _appeal_order(appeal: Appeal) -> tuple[str, str]:
+    return appeal.filed_at.isoformat(), appeal.appeal_id
+
+
+def _time_position(position: Any) -> tuple[str, str]:
     if not (isinstance(position, list) and len(position) == 2 and all(_text(part) for part in position)):
-        raise InvalidCursor("cursor is not a report list position")
+        raise InvalidCursor("cursor is not a list position")
     _checked_time(position[0])
     return position[0], position[1]
 

@@ -19,6 +19,7 @@ from chalicelib.domain.errors import Unavailable
 from chalicelib.keys import ServiceKeys, WeakSecret
 from chalicelib.policy import Policy, load_policy
 from chalicelib.services.accounts import AccountsDeps
+from chalicelib.services.appeals import AppealsDeps
 from chalicelib.services.moderation import ModerationDeps
 from chalicelib.services.ports import Clock, Idempotency
 from chalicelib.services.reports import ReportingDeps
@@ -35,6 +36,7 @@ class ApiDeps:
     accounts: AccountsDeps
     reporting: ReportingDeps
     moderation: ModerationDeps
+    appeals: AppealsDeps
     idempotency: Idempotency
     dynamodb: Callable[[], Any]  # the shared DynamoDB client, built on first use
 
@@ -65,11 +67,17 @@ def compose_api(config: ApiConfig, root_secret: bytes, clock: Clock = utc_now, p
             accounts=settings_store,
             policy=policy,
             clock=clock,
-            idempotency=idempotency,
             report_id_key=keys.report_ids,
             fingerprint_key=keys.request_fingerprints,
         ),
         moderation=ModerationDeps(reports=reports_store, policy=policy, clock=clock),
+        appeals=AppealsDeps(
+            reports=reports_store,
+            policy=policy,
+            clock=clock,
+            appeal_id_key=keys.report_ids,
+            fingerprint_key=keys.request_fingerprints,
+        ),
         idempotency=idempotency,
         dynamodb=client,
     )

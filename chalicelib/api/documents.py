@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from chalicelib.api.schemas import (
     ActorOut,
+    AffectedDecisionOut,
+    CaseDetail,
+    CaseEventOut,
+    CaseOut,
     ChangeOut,
     DecisionOut,
     EventOut,
     HistoryPage,
     Outcome,
     PriorityLabel,
-    QueueItemOut,
     QueueTarget,
     ReportView,
     StatementOfReasonsOut,
     TargetOut,
 )
 from chalicelib.domain.models import Account, AuditEvent, EventPage
-from chalicelib.domain.reports import Decision, QueueItem, Report, StatementOfReasons
+from chalicelib.domain.reports import Case, CaseEvent, Decision, Report, StatementOfReasons
 from chalicelib.domain.settings import settings_screen
 from chalicelib.policy import Policy
 
@@ -49,7 +52,7 @@ def event_out(event: AuditEvent) -> EventOut:
     return EventOut(
         event_id=event.event_id,
         account_id=event.account_id,
-        at=_rfc3339(event.at),
+        at=rfc3339(event.at),
         actor=ActorOut(id=event.actor.id, role=event.actor.role),
         kind=event.kind.value,
         changes=[ChangeOut(setting=c.setting, **{"from": c.from_value}, to=c.to_value) for c in event.changes],
@@ -66,7 +69,7 @@ def history_page(page: EventPage) -> HistoryPage:
 MAX_CLAIMS_SHOWN = 20  # a queue page stays small however many owners reporters claim
 
 
-def _rfc3339(at: datetime) -> str:
+def rfc3339(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
@@ -81,7 +84,7 @@ def report_view(report: Report) -> ReportView:
     return ReportView(
         report_id=report.report_id,
         status=report.status.value,
-        received_at=_rfc3339(report.received_at),
+        received_at=rfc3339(report.received_at),
         target=TargetOut(type=report.target.type, id=report.target.id),
         claimed_account_id=report.claimed_owner_id,
         reason=report.reason,
@@ -90,34 +93,73 @@ def report_view(report: Report) -> ReportView:
         outcome=cast(Outcome, decision.outcome) if decision else None,
         action=decision.action if decision else None,
         statement_of_reasons=statement_out(decision.statement) if decision else None,
-        decided_at=_rfc3339(decision.decided_at) if decision else None,
+        decided_at=rfc3339(decision.decided_at) if decision else None,
+        decision_id=decision.decision_id if decision else None,
     )
 
 
-def queue_item_out(item: QueueItem) -> QueueItemOut:
-    return QueueItemOut(
-        round_id=item.round_id,
+def case_out(case: Case) -> CaseOut:
+    return CaseOut(
+        case_id=case.case_id,
+        revision=case.revision,
+        etag=f'"{case.revision}"',
         target=QueueTarget(
-            type=item.target.type,
-            id=item.target.id,
-            claimed_account_ids=sorted(item.claimed_owner_ids)[:MAX_CLAIMS_SHOWN],
+            type=case.target.type,
+            id=case.target.id,
+            claimed_account_ids=sorted(case.claimed_owner_ids)[:MAX_CLAIMS_SHOWN],
         ),
-        report_count=item.report_count,
-        reasons=sorted(item.reasons),
-        first_reported_at=_rfc3339(item.first_reported_at),
-        last_reported_at=_rfc3339(item.last_reported_at),
-        priority=cast(PriorityLabel, item.priority.label),
-        flags=sorted(flag.value for flag in item.flags),
+        report_count=case.report_count,
+        reasons=sorted(case.reasons),
+        priority=cast(PriorityLabel, case.priority.label),
+        sources=sorted(cast(Any, source.value) for source in case.sources),
+        first_reported_at=rfc3339(case.first_reported_at),
+        last_reported_at=rfc3339(case.last_reported_at),
+        flags=sorted(flag.value for flag in case.flags),
+    )
+
+
+def case_detail(case: Case, events: list[CaseEvent]) -> CaseDetail:
+    return CaseDetail(
+        **case_out(case).model_dump(),
+        status="open" if case.is_open else "decided",
+        decision_id=case.decision_id,
+        events=[
+            CaseEventOut(
+                kind=cast(Any, event.kind.value),
+                at=rfc3339(event.at),
+                role=event.role,
+                detail=event.detail,
+                revision=event.revision,
+            )
+            for event in events
+        ],
     )
 
 
 def decision_out(decision: Decision) -> DecisionOut:
     return DecisionOut(
         decision_id=decision.decision_id,
+        case_id=decision.case_id,
         target=TargetOut(type=decision.target.type, id=decision.target.id),
         outcome=cast(Outcome, decision.outcome),
         action=decision.action,
         statement_of_reasons=statement_out(decision.statement),
-        decided_at=_rfc3339(decision.decided_at),
+        decided_at=rfc3339(decision.decided_at),
         report_count=decision.report_count,
+        affected_account_id=decision.affected_account_id,
+        supersedes=decision.supersedes,
+        superseded_by=decision.superseded_by,
+    )
+
+
+def affected_decision_out(decision: Decision, appeal_window_days: int) -> AffectedDecisionOut:
+    return AffectedDecisionOut(
+        decision_id=decision.decision_id,
+        target=TargetOut(type=decision.target.type, id=decision.target.id),
+        outcome=cast(Outcome, decision.outcome),
+        action=decision.action,
+        statement_of_reasons=statement_out(decision.statement),
+        decided_at=rfc3339(decision.decided_at),
+        appeal_until=rfc3339(decision.decided_at + timedelta(days=appeal_window_days)),
+        superseded_by=decision.superseded_by,
     )

@@ -73,13 +73,6 @@ def if_match_version(header: str | None) -> frozenset[int] | None:
     return versions
 
 
-def round_from_if_match(header: str | None) -> str | None:
-    """A queue item's `round_id`, sent as If-Match on a decision (quotes optional); `*` or none means any."""
-    if header is None or header.strip() == "*":
-        return None
-    return header.strip().removeprefix("W/").strip('"')
-
-
 def json_response(
     document: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:

@@ -1,4 +1,4 @@
-"""Moderator views: the queue, decisions on a target, muting a reporter."""
+"""Moderator views: the queue of cases, one case with its activity log, deciding a case, muting a reporter."""
 
 from __future__ import annotations
 
@@ -7,38 +7,38 @@ import re
 from chalice.app import Response
 
 from chalicelib.api.call import Call
-from chalicelib.api.documents import decision_out, queue_item_out
-from chalicelib.api.http import checked_path_id, json_response, page_limit, parse_body, round_from_if_match
-from chalicelib.api.schemas import (
-    ACCOUNT_ID_PATTERN,
-    CONTENT_ID_PATTERN,
-    DecisionRequestIn,
-    MuteOut,
-    MuteRequest,
-    QueuePage,
-)
+from chalicelib.api.documents import case_detail, case_out, decision_out
+from chalicelib.api.http import checked_path_id, etag, if_match_version, json_response, page_limit, parse_body
+from chalicelib.api.schemas import ACCOUNT_ID_PATTERN, DecisionRequestIn, MuteOut, MuteRequest, QueuePage
 from chalicelib.domain.reports import StatementOfReasons
-from chalicelib.services.moderation import DecisionRequest, checked_target, decide, moderation_queue, mute_reporter
+from chalicelib.services.moderation import DecisionRequest, decide, moderation_queue, mute_reporter, read_case
 
-_CONTENT_ID = re.compile(CONTENT_ID_PATTERN)
 _ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
+CASE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def queue(call: Call) -> Response:
     params = call.query()
-    items, cursor = moderation_queue(call.deps.moderation, page_limit(params.get("limit")), params.get("next"))
-    return json_response(QueuePage(items=[queue_item_out(item) for item in items], next=cursor))
+    cases, cursor = moderation_queue(call.deps.moderation, page_limit(params.get("limit")), params.get("next"))
+    return json_response(QueuePage(items=[case_out(case) for case in cases], next=cursor))
 
 
-def decide_target(call: Call) -> Response:
+def get_case(call: Call) -> Response:
+    case_id = checked_path_id(call.params["case_id"], CASE_ID, "case")
+    case, events = read_case(call.deps.moderation, case_id)
+    return json_response(case_detail(case, events), headers={"ETag": etag(case.revision)})
+
+
+def decide_case(call: Call) -> Response:
     deps = call.deps.moderation
-    target_id = checked_path_id(call.params["target_id"], _CONTENT_ID, "target")
-    target = checked_target(deps.policy, call.params["target_type"], target_id)
+    case_id = checked_path_id(call.params["case_id"], CASE_ID, "case")
     body = parse_body(DecisionRequestIn, call.request.raw_body)
-    statement = StatementOfReasons(**body.statement_of_reasons.model_dump())
-    request = DecisionRequest(body.outcome, body.action, statement)
-    expected_round = round_from_if_match(call.header("If-Match"))
-    decision = decide(deps, target, request, call.scope.signed_in, expected_round)
+    given = body.statement_of_reasons
+    statement = StatementOfReasons(
+        facts=given.facts, ground=given.ground, automated=given.automated, redress=given.redress
+    )
+    request = DecisionRequest(body.outcome, body.action, statement, given.ground_kind, body.affected_account_id)
+    decision = decide(deps, case_id, if_match_version(call.header("If-Match")), request, call.scope.signed_in)
     call.scope.metrics.append(("Decisions", {"outcome": decision.outcome}))
     return json_response(decision_out(decision))
 

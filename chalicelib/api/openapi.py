@@ -22,16 +22,18 @@ _ERROR_TEXT = {
     400: "The body is not valid JSON (`invalid_json`), a required header is missing or malformed, or `next` is not "
     "a cursor this service gave out for this list (`invalid_cursor`)",
     401: "No valid bearer token (`unauthenticated`)",
-    403: "The caller may not do this (`forbidden`), or a setting needs a guardian or is locked",
+    403: "The caller may not do this (`forbidden`, `conflict_of_interest`), or a setting needs a guardian or is locked",
     404: "No such resource, or one the caller may not see (`not_found`)",
     405: "Method not allowed (`method_not_allowed`)",
-    409: "Conflicts with the current state (`account_exists`, `conflict`, `request_in_progress`, `no_open_reports`)",
-    412: "If-Match names a stale version (`precondition_failed`)",
+    409: "Conflicts with the current state (`account_exists`, `conflict`, `request_in_progress`, `already_decided`, "
+    "`appeal_exists`, `appeal_window_closed`)",
+    412: "If-Match names a stale version (`precondition_failed`, `case_changed`)",
     413: "Body over 16 KiB (`payload_too_large`)",
     414: "URL too long (`uri_too_long`)",
     415: "Body is not application/json (`unsupported_media_type`)",
     422: "The body or a parameter is not valid (`validation_failed`, `invalid_value`, `below_minimum_age`, "
     "`idempotency_key_reused`)",
+    428: "The write must say which revision it saw: send If-Match (`precondition_required`)",
     429: "Too many requests (`rate_limited`); see Retry-After",
     431: "Request headers too large (`request_header_fields_too_large`)",
     500: "A bug on our side (`internal_error`), logged with the request id",

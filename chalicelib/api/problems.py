@@ -43,6 +43,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.AccountExists: 409,
     errors.Conflict: 409,
     errors.PreconditionFailed: 412,
+    errors.PreconditionRequired: 428,
     errors.Unavailable: 503,
     errors.RateLimited: 429,
     errors.BadRequest: 400,

@@ -9,7 +9,7 @@ from chalice.app import Response
 from chalicelib.api.call import Call
 from chalicelib.api.documents import report_view
 from chalicelib.api.http import checked_path_id, json_response, page_limit, parse_body
-from chalicelib.api.idempotency_key import idempotency_key, lend_lambda_context
+from chalicelib.api.idempotency_key import idempotency_key
 from chalicelib.api.schemas import ReportList, ReportReceipt, ReportRequest
 from chalicelib.services.reports import file_report, my_reports, read_report
 
@@ -20,7 +20,6 @@ def create_report(call: Call) -> Response:
     key = idempotency_key(call, required=True)
     assert key is not None
     body = parse_body(ReportRequest, call.request.raw_body)
-    lend_lambda_context(call)
     receipt = file_report(call.deps.reporting, call.scope.signed_in, key, body.model_dump(mode="json"))
     outcome = "replayed" if receipt.replayed else ("filed" if receipt.status_code == 201 else "duplicate")
     call.scope.metrics.append(("Reports", {"outcome": outcome}))

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.api import accounts, meta, moderation, reports, schemas
+from chalicelib.api import accounts, appeals, decisions, meta, moderation, reports, schemas
 from chalicelib.api.access import ACCOUNT_HOLDER, ANYONE, SIGNED_IN
 from chalicelib.api.call import View
 from chalicelib.identity import AUDITOR, MODERATOR, SIGNUP_SERVICE
@@ -61,6 +61,7 @@ def _header(name: str, required: bool, description: str, **schema: Any) -> dict[
 
 
 _ACCOUNT_ID = _path_param("account_id", "1-64 letters, digits, '-' or '_'")
+_CASE_ID = _path_param("case_id", "The case's id (from the queue)")
 _PAGING = (
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
     {"name": "next", "in": "query", "schema": {"type": "string"}},
@@ -198,7 +199,7 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/v1/moderation/queue",
         "getModerationQueue",
-        "Open reports grouped by target, by priority then oldest first (moderators)",
+        "Open cases (the reports on one target), most urgent first, then oldest (moderators)",
         frozenset({MODERATOR}),
         moderation.queue,
         {200: ("A page of queue items", schemas.QueuePage)},
@@ -206,20 +207,117 @@ ROUTES: tuple[Route, ...] = (
         parameters=_PAGING,
     ),
     Route(
+        "GET",
+        "/v1/moderation/cases/{case_id}",
+        "getCase",
+        "One case with its activity log; the ETag is its revision (moderators, auditors)",
+        frozenset({MODERATOR, AUDITOR}),
+        moderation.get_case,
+        {200: ("The case", schemas.CaseDetail)},
+        (403, 404),
+        parameters=(_CASE_ID,),
+    ),
+    Route(
         "POST",
-        "/v1/moderation/targets/{target_type}/{target_id}/decision",
-        "decideTarget",
-        "Decide every open report on a target, with a statement of reasons (moderators)",
+        "/v1/moderation/cases/{case_id}/decision",
+        "decideCase",
+        "Decide exactly the reports of the case at the revision reviewed, with a statement of reasons (moderators)",
         frozenset({MODERATOR}),
-        moderation.decide_target,
+        moderation.decide_case,
         {200: ("The recorded decision", schemas.DecisionOut)},
-        (403, 404, 409, 412),
+        (403, 404, 409, 412, 428),
         request=schemas.DecisionRequestIn,
         parameters=(
-            _path_param("target_type", "comment, video, account, message or live"),
-            _path_param("target_id", "1-128 letters, digits, '_', '.', ':' or '-'"),
-            _header("If-Match", False, "The queue item's round_id: decide only the reports reviewed (else 412)."),
+            _CASE_ID,
+            _header(
+                "If-Match",
+                True,
+                'Required: the case\'s revision as read, e.g. "3". Missing: 428 precondition_required; the case '
+                "gained reports since: 412 case_changed, nothing decided; already decided: 409 already_decided.",
+            ),
         ),
+    ),
+    Route(
+        "GET",
+        "/v1/decisions/{decision_id}",
+        "getDecision",
+        "A decision: the affected account holder reads outcome, statement of reasons and redress (also moderators, "
+        "auditors); anyone else 404",
+        frozenset({SIGNED_IN}),  # the service lets only the affected holder, moderators and auditors see it
+        decisions.get_decision,
+        {200: ("The decision (moderators and auditors get DecisionOut)", schemas.AffectedDecisionOut)},
+        (404,),
+        parameters=(_path_param("decision_id", "The decision's id"),),
+    ),
+    Route(
+        "GET",
+        "/v1/accounts/{account_id}/decisions",
+        "listAccountDecisions",
+        "Decisions addressed to the account, newest first (account holder or auditor)",
+        frozenset({ACCOUNT_HOLDER, AUDITOR}),
+        decisions.list_account_decisions,
+        {200: ("A page of decisions", schemas.DecisionList)},
+        (400, 404, 422),
+        parameters=(_ACCOUNT_ID, *_PAGING),
+    ),
+    Route(
+        "GET",
+        "/v1/moderation/statements",
+        "listStatements",
+        "Statements of reasons in the transparency database's schema, decided in [from, to) (moderators, auditors)",
+        frozenset({MODERATOR, AUDITOR}),
+        decisions.list_statements,
+        {200: ("A page of statements, oldest first", schemas.StatementList)},
+        (400, 403, 422),
+        parameters=(
+            {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date-time"}},
+            {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date-time"}},
+            *_PAGING,
+        ),
+    ),
+    Route(
+        "POST",
+        "/v1/decisions/{decision_id}/appeals",
+        "fileAppeal",
+        "Appeal a decision within the policy's window (a reporter of the case or the affected account holder)",
+        frozenset({SIGNED_IN}),  # the service lets only a reporter of the case or the affected holder appeal
+        appeals.create_appeal,
+        {201: ("The appeal; a retry with the same Idempotency-Key and body replays it", schemas.AppealReceiptOut)},
+        (404, 409, 422),
+        request=schemas.AppealRequest,
+        parameters=(
+            _path_param("decision_id", "The decision's id"),
+            _header(
+                "Idempotency-Key",
+                True,
+                "Required. One appeal per appellant and decision: another key is 409 appeal_exists; after the "
+                "window, 409 appeal_window_closed.",
+                **_IDEMPOTENCY_KEY,
+            ),
+        ),
+    ),
+    Route(
+        "GET",
+        "/v1/moderation/appeals",
+        "getAppealsQueue",
+        "Open appeals, oldest first (moderators)",
+        frozenset({MODERATOR}),
+        appeals.queue,
+        {200: ("A page of appeals", schemas.AppealsPage)},
+        (400, 403, 422),
+        parameters=_PAGING,
+    ),
+    Route(
+        "POST",
+        "/v1/moderation/appeals/{appeal_id}/decision",
+        "decideAppeal",
+        "Uphold or reverse a decision on appeal (moderators other than the one who decided)",
+        frozenset({MODERATOR}),
+        appeals.decide,
+        {200: ("The closed appeal, and the replacing decision when reversed", schemas.AppealDecisionOut)},
+        (403, 404, 409),
+        request=schemas.AppealDecisionIn,
+        parameters=(_path_param("appeal_id", "The appeal's id"),),
     ),
     Route(
         "POST",

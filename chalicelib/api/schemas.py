@@ -208,6 +208,9 @@ class ReportReceipt(ResponseModel):
 class StatementOfReasonsIn(RequestModel):
     facts: Annotated[str, Field(min_length=1, max_length=5000)]
     ground: Annotated[str, Field(min_length=1, max_length=500, description="The law or rule applied")]
+    ground_kind: Literal["incompatible_content", "illegal_content"] = Field(
+        "incompatible_content", description="Whether the ground is the terms of service or a law (DSA Art. 17(3)(d))"
+    )
     automated: bool
     redress: Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -219,10 +222,19 @@ class StatementOfReasonsOut(ResponseModel):
     redress: str
 
 
+ModerationAction = Literal[
+    "remove_content", "age_restrict_content", "restrict_interactions", "restrict_account", "warn"
+]
+
+
 class DecisionRequestIn(RequestModel):
     outcome: Outcome
-    action: Literal["remove_content", "restrict_account", "warn"] | None
+    action: ModerationAction | None
     statement_of_reasons: StatementOfReasonsIn
+    affected_account_id: AccountId | None = Field(
+        default=None,
+        description="The account a moderator verified owns the target; required when the action restricts something.",
+    )
 
 
 class TargetOut(ResponseModel):
@@ -245,6 +257,7 @@ class ReportView(ResponseModel):
     action: str | None = None
     statement_of_reasons: StatementOfReasonsOut | None = None
     decided_at: str | None = None
+    decision_id: str | None = Field(None, description="Appeal it at POST /v1/decisions/{decision_id}/appeals")
 
 
 class ReportList(ResponseModel):
@@ -258,30 +271,123 @@ class QueueTarget(ResponseModel):
     claimed_account_ids: list[str] = Field(description="Owners as claimed by reporters; unverified.")
 
 
-class QueueItemOut(ResponseModel):
-    round_id: str = Field(description="Send as If-Match on the decision to decide exactly the reports you reviewed.")
+class CaseOut(ResponseModel):
+    case_id: str
+    revision: int = Field(description="Changes whenever the case's reports change")
+    etag: str = Field(description='The revision as an entity tag: send it as If-Match on the decision, e.g. "3"')
     target: QueueTarget
     report_count: int
     reasons: list[str]
+    priority: PriorityLabel
+    sources: list[Literal["user", "trusted_flagger"]]
     first_reported_at: str
     last_reported_at: str
-    priority: PriorityLabel
     flags: list[str]
 
 
 class QueuePage(ResponseModel):
-    items: list[QueueItemOut]
+    items: list[CaseOut]
     next: str | None
 
 
+class CaseEventOut(ResponseModel):
+    kind: Literal["reported", "decided", "appealed", "appeal_upheld", "reversed"]
+    at: str
+    role: str = Field(description="Who acted, by role only (reporter, moderator, appellant); never an identity")
+    detail: str
+    revision: int
+
+
+class CaseDetail(CaseOut):
+    status: Literal["open", "decided"]
+    decision_id: str | None
+    events: list[CaseEventOut]
+
+
 class DecisionOut(ResponseModel):
+    """A decision as moderators and auditors see it; never who made it."""
+
     decision_id: str
+    case_id: str
     target: TargetOut
     outcome: Outcome
     action: str | None
     statement_of_reasons: StatementOfReasonsOut
     decided_at: str
     report_count: int
+    affected_account_id: str | None
+    supersedes: str | None = None
+    superseded_by: str | None = None
+
+
+class AffectedDecisionOut(ResponseModel):
+    """A decision as the affected account holder reads it (DSA Art. 17): no reporter or moderator, ever."""
+
+    decision_id: str
+    target: TargetOut
+    outcome: Outcome
+    action: str | None
+    statement_of_reasons: StatementOfReasonsOut
+    decided_at: str
+    appeal_until: str = Field(description="The last moment an appeal is accepted (DSA Art. 20)")
+    superseded_by: str | None = Field(None, description="The decision that replaced this one on appeal")
+
+
+class DecisionList(ResponseModel):
+    decisions: list[AffectedDecisionOut]
+    next: str | None
+
+
+class StatementList(ResponseModel):
+    statements: list[dict[str, JsonValue]] = Field(
+        description="Records in the Commission transparency database's statement schema (DSA Art. 24(5))"
+    )
+    next: str | None
+
+
+class AppealRequest(RequestModel):
+    explanation: Annotated[str, Field(min_length=1, max_length=2000, description="Why the decision is wrong")]
+
+
+class AppealReceiptOut(ResponseModel):
+    appeal_id: str
+    decision_id: str
+    status: Literal["open", "upheld", "reversed"]
+    filed_at: str
+
+
+class AppealOut(ResponseModel):
+    """An appeal as moderators see it: the appellant by role only."""
+
+    appeal_id: str
+    decision_id: str
+    case_id: str
+    appellant_role: Literal["reporter", "affected_account"]
+    explanation: str
+    filed_at: str
+    status: Literal["open", "upheld", "reversed"]
+
+
+class AppealsPage(ResponseModel):
+    items: list[AppealOut]
+    next: str | None
+
+
+class AppealDecisionIn(RequestModel):
+    outcome: Literal["upheld", "reversed"]
+    action: ModerationAction | None = Field(
+        default=None, description="Required when reversing a no_violation; null when reversing action_taken"
+    )
+    statement_of_reasons: StatementOfReasonsIn
+    affected_account_id: AccountId | None = Field(
+        default=None, description="Defaults to the original decision's; needed if a reversal restricts"
+    )
+
+
+class AppealDecisionOut(ResponseModel):
+    appeal_id: str
+    status: Literal["upheld", "reversed"]
+    decision: DecisionOut | None = Field(description="The decision that replaces the one appealed, when reversed")
 
 
 class MuteRequest(RequestModel):

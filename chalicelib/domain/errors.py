@@ -104,14 +104,34 @@ class RequestInProgress(Conflict):
     code = "request_in_progress"
 
 
-class NoOpenReports(Conflict):
-    code = "no_open_reports"
+class AlreadyDecided(Conflict):
+    code = "already_decided"
 
 
-class RoundChanged(PreconditionFailed):
-    """The reports on a target changed since the moderator read them."""
+class CaseChanged(PreconditionFailed):
+    """The case gained reports since the moderator read it: nothing was decided; read it again."""
 
-    code = "precondition_failed"
+    code = "case_changed"
+
+
+class PreconditionRequired(DomainError):
+    """A write that must name the revision it saw came without If-Match (428)."""
+
+    code = "precondition_required"
+
+
+class AppealWindowClosed(Conflict):
+    code = "appeal_window_closed"
+
+
+class AppealExists(Conflict):
+    code = "appeal_exists"
+
+
+class ConflictOfInterest(Forbidden):
+    """The moderator who made a decision may not decide its appeal."""
+
+    code = "conflict_of_interest"
 
 
 class InvalidCursorError(BadRequest):

@@ -117,6 +117,15 @@ class ReportRules(_Frozen):
     unfounded_flag_threshold: int = Field(gt=0)
     unfounded_window_days: int = Field(gt=0)
     mute_max_hours: int = Field(gt=0)
+    # DSA Art. 20(1): appeals stay open at least six months after the decision (184 days covers every six months).
+    appeal_window_days: int = Field(ge=184)
+    appeal_explanation_max: int = Field(gt=0, le=5000)
+
+    @model_validator(mode="after")
+    def _retention_outlasts_appeals(self) -> ReportRules:
+        if self.retention_days_after_decision <= self.appeal_window_days:
+            raise ValueError("reports must be kept longer than an appeal can be made")
+        return self
 
     @model_validator(mode="after")
     def _reason_lists_name_reasons(self) -> ReportRules:

@@ -1,29 +1,34 @@
-"""Moderation: the prioritised queue, decisions with a statement of reasons (DSA Art. 17), and muting reporters."""
+"""Moderation: the queue of cases, deciding a case exactly as reviewed (DSA Art. 17), and muting reporters.
+
+A decision names the case's `revision` the moderator read; a case that gained a report since is refused with 412
+and nothing is decided, so a decision never covers a report nobody reviewed. The decision is one conditional write
+on the case with the decision record; closing out its reports follows asynchronously (`services.closeout`).
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from chalicelib.domain.errors import (
+    AlreadyDecided,
+    CaseChanged,
     Conflict,
     InvalidCursorError,
-    NoOpenReports,
     NotFound,
+    PreconditionRequired,
     Problem,
-    RoundChanged,
-    Unavailable,
     ValidationFailed,
 )
-from chalicelib.domain.reports import Decision, QueueItem, StatementOfReasons, Target
+from chalicelib.domain.reports import NO_VIOLATION, Case, CaseEvent, CaseEventKind, Decision, StatementOfReasons
+from chalicelib.domain.statements import GroundKind, transparency_statement
 from chalicelib.identity import Caller
-from chalicelib.observability import logger
 from chalicelib.policy import Policy
 from chalicelib.services.ports import Clock, InvalidCursor, Mute, ReportsStore, VersionConflict
 from chalicelib.services.retry import pause_before_retry
 
-NO_VIOLATION = "no_violation"
 MAX_ATTEMPTS = 3
 
 
@@ -39,101 +44,109 @@ class DecisionRequest:
     outcome: str
     action: str | None
     statement: StatementOfReasons
+    ground_kind: GroundKind = "incompatible_content"
+    affected_account_id: str | None = None
 
 
-def moderation_queue(deps: ModerationDeps, limit: int, cursor: str | None) -> tuple[list[QueueItem], str | None]:
+def moderation_queue(deps: ModerationDeps, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
     try:
         return deps.reports.queue_page(limit, cursor)
     except InvalidCursor:
         raise InvalidCursorError() from None
 
 
-def checked_target(policy: Policy, target_type: str, target_id: str) -> Target:
-    if target_type not in policy.reports.target_types:
-        raise NotFound("no such target")
-    return Target(target_type, target_id)
+def read_case(deps: ModerationDeps, case_id: str) -> tuple[Case, list[CaseEvent]]:
+    case = deps.reports.get_case(case_id)
+    if case is None:
+        raise NotFound("no such case")
+    return case, deps.reports.case_events(case_id)
 
 
 def decide(
-    deps: ModerationDeps,
-    target: Target,
-    request: DecisionRequest,
-    moderator: Caller,
-    expected_round: str | None = None,
+    deps: ModerationDeps, case_id: str, revisions: frozenset[int] | None, request: DecisionRequest, moderator: Caller
 ) -> Decision:
-    """Decides every open report on the target at once; each reporter then sees the outcome.
-
-    The decision covers the round the moderator saw: `expected_round` (the queue item's `round_id`, sent as
-    If-Match) pins it, and without it the round first read here is pinned, so a retry never decides reports that
-    arrived in a round the moderator has not seen.
-    """
-    _check_action(request)
+    """Decides the case if it is still at a revision the moderator names (If-Match)."""
+    if revisions is None:
+        raise PreconditionRequired('send the revision you reviewed as If-Match, e.g. If-Match: "3"')
+    check_action(deps.policy, request.outcome, request.action, request.affected_account_id)
     store = deps.reports
-    rules = deps.policy.reports
-    _finish_unfinished(deps, target)
-    pinned = expected_round
     for attempt in range(MAX_ATTEMPTS):
-        open_round = store.open_round(target)
-        if open_round is None:
-            raise NoOpenReports("this target has no open reports")
-        if pinned is not None and open_round.round_id != pinned:
-            raise RoundChanged("the reports on this target changed since you read them; review the queue again")
-        pinned = open_round.round_id
+        case = _decidable(store.get_case(case_id), revisions)
         now = deps.clock()
         decision = Decision(
             decision_id=str(uuid.uuid4()),
-            target=target,
-            round_id=open_round.round_id,
+            case_id=case.case_id,
+            target=case.target,
             outcome=request.outcome,
             action=request.action,
             statement=request.statement,
             moderator_id=moderator.sub,
             decided_at=now,
+            report_count=case.report_count,
+            affected_account_id=request.affected_account_id,
         )
+        detail = f"{decision.outcome}: {decision.action}" if decision.action else decision.outcome
+        event = CaseEvent(case.case_id, CaseEventKind.DECIDED, now, "moderator", detail, case.revision)
         try:
-            count = store.record_decision(decision, now + timedelta(days=rules.retention_days_after_decision))
-        except VersionConflict:
+            store.record_decision(
+                decision, case.revision, statement_record(deps.policy, decision, case, request), event
+            )
+        except VersionConflict:  # changed or decided in the meantime (the next read says which), or contention
             pause_before_retry(attempt)
             continue
-        decision = replace(decision, report_count=count)
-        _close_reports(deps, decision)
         return decision
-    raise Conflict("this target is busy; try again")
+    raise Conflict("this case is busy; try again")
 
 
-def _finish_unfinished(deps: ModerationDeps, target: Target) -> None:
-    """Completes the close-out of earlier decisions on this target that storage interrupted."""
-    for decision in deps.reports.unfinished_decisions(target):
-        _close_reports(deps, decision)
+def _decidable(case: Case | None, revisions: frozenset[int]) -> Case:
+    if case is None:
+        raise NotFound("no such case")
+    if not case.is_open:
+        raise AlreadyDecided("this case is already decided")
+    if case.revision not in revisions:
+        raise CaseChanged("the case changed since you read it (new reports); read it again before deciding")
+    return case
 
 
-def _check_action(request: DecisionRequest) -> None:
-    if (request.outcome == NO_VIOLATION) != (request.action is None):
-        raise ValidationFailed(
-            "an action goes with action_taken, and only with it",
-            (Problem(field="action", code="invalid_value", message="null for no_violation, required otherwise"),),
+def statement_record(policy: Policy, decision: Decision, case: Case, request: DecisionRequest) -> dict[str, Any] | None:
+    """The Art. 24(5) transparency-database record, for a decision that restricts something."""
+    return transparency_statement(
+        policy,
+        decision_id=decision.decision_id,
+        outcome=decision.outcome,
+        action=decision.action,
+        reasons=case.reasons,
+        target_type=case.target.type,
+        sources=(source.value for source in case.sources),
+        ground_kind=request.ground_kind,
+        ground=decision.statement.ground,
+        facts=decision.statement.facts,
+        automated=decision.statement.automated,
+        # The platform's content store is not ours: the first report is the earliest date the service knows.
+        content_date=case.first_reported_at.date(),
+        application_date=decision.decided_at.date(),
+    )
+
+
+def restricts(policy: Policy, action: str | None) -> bool:
+    return (
+        action is not None and action in policy.transparency.actions and policy.transparency.actions[action].restricts
+    )
+
+
+def check_action(policy: Policy, outcome: str, action: str | None, affected_account_id: str | None) -> None:
+    problems: list[Problem] = []
+    if (outcome == NO_VIOLATION) != (action is None):
+        problems.append(
+            Problem(field="action", code="invalid_value", message="null for no_violation, required otherwise")
         )
-
-
-def _close_reports(deps: ModerationDeps, decision: Decision) -> None:
-    """Marks each report decided (with its retention) and counts unfounded ones per reporter.
-
-    The decision record is already the truth: if this step fails, reports still read as decided through it, so a
-    failure here is logged rather than reported to the moderator as a failed decision. The record stays marked as
-    unfinished, and the next decision attempt on the target completes it.
-    """
-    now = decision.decided_at
-    rules = deps.policy.reports
-    store = deps.reports
-    try:
-        reports = store.reports_in_round(decision.target, decision.round_id)
-        store.mark_decided(reports, decision, now + timedelta(days=rules.retention_days_after_decision))
-        if decision.outcome == NO_VIOLATION:
-            window = timedelta(days=rules.unfounded_window_days)
-            store.record_unfounded([report.reporter_id for report in reports], decision, now + window)
-        store.finish_decision(decision)
-    except Unavailable:
-        logger().warning("reports not yet marked decided", extra={"decision_id": decision.decision_id})
+    if restricts(policy, action) and not affected_account_id:
+        # The account addressed by the statement of reasons (Art. 17) must be one a moderator verified.
+        problems.append(
+            Problem(field="affected_account_id", code="required", message="required when the action restricts")
+        )
+    if problems:
+        raise ValidationFailed("the decision is incomplete", tuple(problems))
 
 
 def mute_reporter(deps: ModerationDeps, account_id: str, hours: int, reason: str, moderator: Caller) -> Mute:

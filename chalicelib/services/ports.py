@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.models import Account, AuditEvent, EventPage
-from chalicelib.domain.reports import Decision, Priority, QueueItem, RateWindow, Report, Target
+from chalicelib.domain.reports import Appeal, Case, CaseEvent, Decision, RateWindow, Report, Target
 
 Clock = Callable[[], datetime]
 
@@ -59,14 +59,7 @@ class SettingsStore(Protocol):
         at `read_version`; else `VersionConflict` and nothing is written."""
 
 
-# -- reports, the queue and decisions --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class OpenRound:
-    round_id: str
-    priority: Priority
-    first_reported_at: datetime
-
-
+# -- reports, cases, the queue and decisions --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Mute:
     muted_until: datetime
@@ -76,65 +69,158 @@ class Mute:
 
 
 @dataclass(frozen=True)
+class KeyUse:
+    """What an Idempotency-Key was first used for: a keyed hash of the request, and the answer given."""
+
+    fingerprint: str
+    status_code: int
+    report_id: str
+    received_at: datetime
+    status: str  # the report's status as the first answer gave it
+
+
+@dataclass(frozen=True)
 class SubmissionState:
-    """Everything a new report needs to know, read in one go."""
+    """Everything a new report needs to know, all of it the reporter's own items, read in one call."""
 
     rate: RateWindow
     rate_revision: int
     mute: Mute | None
-    unfounded_recently: int
+    unfounded: dict[str, datetime]  # decision id -> when, for decisions that found this reporter's report unfounded
+    key_use: KeyUse | None
     own_report: Report | None  # this very submission, stored by an earlier attempt whose answer was lost
     duplicate_of: str | None
     duplicate_until: datetime | None
-    open_round: OpenRound | None
+
+
+@dataclass(frozen=True)
+class Filing:
+    """One accepted report and the reporter's items written with it, atomically."""
+
+    report: Report
+    key: str  # the Idempotency-Key
+    state: SubmissionState
+    rate: RateWindow
+    key_use: KeyUse
+    key_expires_at: datetime
+    duplicate_until: datetime
+
+
+@dataclass(frozen=True)
+class TargetState:
+    """What the aggregator needs about one target: its open case, and which reports its cases already hold."""
+
+    latest_case: Case | None  # the target's most recent case, open or decided
+    latest_case_id: str | None  # what the target's pointer names (its case may be unreadable for a moment)
+    held: frozenset[str]  # ids of the given reports that some case of the target already holds
+
+
+@dataclass(frozen=True)
+class AppealGuard:
+    """One appeal per appellant and decision; the key and fingerprint tell a replay from a second appeal."""
+
+    appeal_id: str
+    key: str
+    fingerprint: str
 
 
 class ReportsStore(Protocol):
+    # filing (the reporter's own items only)
     def submission_state(
-        self,
-        report_id: str,
-        reporter_id: str,
-        target: Target,
-        reason: str,
-        unfounded_since: datetime,
-        unfounded_cap: int,
-    ) -> SubmissionState: ...
+        self, report_id: str, reporter_id: str, key: str, target: Target, reason: str
+    ) -> SubmissionState:
+        """The reporter's rate window, mute, unfounded outcomes, key use and duplicate guard, in one read."""
 
-    def record_report(
-        self, report: Report, state: SubmissionState, rate: RateWindow, duplicate_until: datetime, now: datetime
-    ) -> None:
-        """Stores the report, its duplicate guard, the reporter's rate window and the target's counters atomically.
-        `VersionConflict` when the report id is taken, the duplicate guard or the rate window changed since `state`
-        was read, the round is no longer open (or another opened one first), or, when this report raises the round's
-        priority, the priority changed. A mute set since is not a conflict (busy targets stay writable)."""
+    def record_filing(self, filing: Filing) -> None:
+        """Stores the report, the reporter's list entry, key use, rate window and duplicate guard atomically.
+        `VersionConflict` when the report id or key is taken or the rate window or guard changed since read."""
+
+    def record_key_use(self, reporter_id: str, key: str, use: KeyUse, expires_at: datetime) -> None:
+        """Remembers a key whose request filed nothing (a duplicate); `VersionConflict` when the key is taken."""
 
     def get_report(self, report_id: str) -> Report | None:
-        """The report, reading as decided once its round was decided."""
+        """The report, reading as in review or decided through its case (before the close-out has run)."""
 
     def reports_by(self, reporter_id: str, limit: int, cursor: str | None) -> tuple[list[Report], str | None]:
-        """A reporter's reports, newest first, and the cursor of the next page."""
+        """A reporter's reports, newest first, read consistently (a report just filed is listed)."""
 
-    def open_round(self, target: Target) -> OpenRound | None: ...
+    def set_mute(self, reporter_id: str, mute: Mute, expires_at: datetime) -> None: ...
 
-    def queue_page(self, limit: int, cursor: str | None) -> tuple[list[QueueItem], str | None]:
-        """Open targets, most urgent first, then oldest first."""
+    # aggregation
+    def target_state(self, target: Target, reports: list[Report]) -> TargetState: ...
 
-    def record_decision(self, decision: Decision, retention_until: datetime) -> int:
-        """Records the decision and closes its round; returns how many reports it covers. `VersionConflict` when
-        the round is no longer open."""
+    def save_case(
+        self,
+        case: Case,
+        previous_revision: int | None,
+        added: list[Report],
+        event: CaseEvent,
+        replaces: str | None = None,
+    ) -> None:
+        """Writes the case with its new members and an activity event, as one transaction. A new case
+        (`previous_revision` None) becomes the target's latest in place of `replaces`. `VersionConflict` when the
+        case moved on or was decided, or another case became the latest, since it was read."""
 
-    def unfinished_decisions(self, target: Target) -> list[Decision]: ...
+    # the queue and cases
+    def queue_page(self, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+        """Open cases, most urgent first, then oldest first."""
 
-    def finish_decision(self, decision: Decision) -> None: ...
+    def get_case(self, case_id: str) -> Case | None: ...
 
-    def reports_in_round(self, target: Target, round_id: str) -> list[Report]: ...
+    def case_events(self, case_id: str) -> list[CaseEvent]: ...
+
+    # decisions
+    def record_decision(
+        self, decision: Decision, revision: int, statement: dict[str, Any] | None, event: CaseEvent
+    ) -> None:
+        """Decides the case if it is still open at `revision` (one conditional write with the decision record and the
+        case's `decided` event);
+        `VersionConflict` and nothing written otherwise."""
+
+    def get_decision(self, decision_id: str) -> Decision | None: ...
+
+    def decisions_for(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Decision], str | None]:
+        """Decisions addressed to an account (it was the affected one), newest first."""
+
+    def statements(
+        self, since: datetime, until: datetime, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The transparency-database statements of decisions made in [since, until), oldest first."""
+
+    # appeals
+    def appeal_guard(self, decision_id: str, appellant_id: str) -> AppealGuard | None:
+        """The appellant's appeal of the decision, if they made one (one per appellant and decision)."""
+
+    def reporter_in_case(self, case: Case, reporter_id: str) -> bool: ...
+
+    def record_appeal(self, appeal: Appeal, guard: AppealGuard, event: CaseEvent) -> None:
+        """Stores the appeal, the appellant's guard and the case's event atomically; `VersionConflict` when the
+        appellant already appealed the decision."""
+
+    def get_appeal(self, appeal_id: str) -> Appeal | None: ...
+
+    def appeals_queue(self, limit: int, cursor: str | None) -> tuple[list[Appeal], str | None]:
+        """Open appeals, oldest first."""
+
+    def record_appeal_decision(
+        self, appeal: Appeal, reversal: Decision | None, statement: dict[str, Any] | None, event: CaseEvent
+    ) -> None:
+        """Closes the (still open) appeal as `appeal.status`; a reversal also records the new decision in place of
+        the one appealed, atomically. `VersionConflict` when the appeal was decided or the decision replaced."""
+
+    # close-out (asynchronous, idempotent)
+    def case_reports(self, case: Case) -> list[Report]: ...
 
     def mark_decided(self, reports: Iterable[Report], decision: Decision, expires_at: datetime) -> None: ...
 
-    def record_unfounded(self, reporter_ids: Iterable[str], decision: Decision, expires_at: datetime) -> None:
-        """One unfounded outcome per reporter and decision (recording it again counts nothing twice)."""
+    def record_unfounded(self, reporter_ids: Iterable[str], decision: Decision, window_days: int) -> None:
+        """Counts the decision once against each reporter (again: nothing twice); drops entries past the window."""
 
-    def set_mute(self, reporter_id: str, mute: Mute, expires_at: datetime) -> None: ...
+    def withdraw_unfounded(self, reporter_ids: Iterable[str], decision_id: str) -> None:
+        """A reversed `no_violation` no longer counts against anyone."""
+
+    def finish_decision(self, decision: Decision, case: Case, retention_until: datetime) -> None:
+        """Marks the close-out done and lets the case's records expire with the retention."""
 
 
 # -- run-once requests (Idempotency-Key) ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ def test_a_queue_cursor_is_not_a_report_list_cursor(api: Api) -> None:
     for n in range(2):
         payload = {"target": {"type": "comment", "id": f"c-cur-{n}"}, "reason": "spam", "good_faith": True}
         api.call("POST", "/v1/reports", payload, {**auth("u-cur"), "Idempotency-Key": f"k-{n}"})
+    api.drain()
     cursor = body(api.call("GET", "/v1/moderation/queue?limit=1", headers=auth("m", "moderator")))["next"]
     assert cursor
     # When it is handed to the reporter's own list

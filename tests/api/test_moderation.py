@@ -30,7 +30,12 @@ STATEMENT = {
     "automated": False,
     "redress": "You can appeal within six months in the app, or go to a certified out-of-court body.",
 }
-TAKEN_DOWN = {"outcome": "action_taken", "action": "remove_content", "statement_of_reasons": STATEMENT}
+TAKEN_DOWN = {
+    "outcome": "action_taken",
+    "action": "remove_content",
+    "statement_of_reasons": STATEMENT,
+    "affected_account_id": "owner-1",
+}
 NO_VIOLATION = {"outcome": "no_violation", "action": None, "statement_of_reasons": STATEMENT}
 
 
@@ -56,6 +61,7 @@ def filed(api: Api, reporter: str, payload: dict[str, Any]) -> str:
 
 
 def queue(api: Api, query: str = "") -> dict[str, Any]:
+    api.drain()
     response = api.call("GET", f"/v1/moderation/queue{query}", headers=auth(*MODERATOR))
     assert response.status_code == 200, response.body
     page: dict[str, Any] = body(response)
@@ -79,8 +85,16 @@ def priority_of(api: Api, target_id: str, target_type: str = "comment") -> str:
 
 
 def decide(api: Api, decision: dict[str, Any], target_id: str = "comment-1", target_type: str = "comment") -> Any:
-    path = f"/v1/moderation/targets/{target_type}/{target_id}/decision"
-    return api.call("POST", path, decision, auth(*MODERATOR))
+    """Decides the target's open case at the revision the queue shows, then lets the close-out run."""
+    item = queue_item(api, target_id, target_type)
+    return decide_case(api, item["case_id"], item["etag"], decision)
+
+
+def decide_case(api: Api, case_id: str, etag: str | None, decision: dict[str, Any]) -> Any:
+    headers = auth(*MODERATOR) if etag is None else {**auth(*MODERATOR), "If-Match": etag}
+    response = api.call("POST", f"/v1/moderation/cases/{case_id}/decision", decision, headers)
+    api.drain()
+    return response
 
 
 def mute(api: Api, reporter: str, hours: Any = 24, reason: str = "mass false reports") -> Any:
@@ -426,10 +440,13 @@ def test_a_decision_on_fifty_reports_reaches_all_fifty_reporters(api: Api, clock
 def test_reporters_see_the_decision_even_before_their_reports_are_updated(api: Api) -> None:
     # Given three reports about one comment, and storage refusing the batch writes that mark reports decided
     reports = three_reports(api)
+    item = queue_item(api, "comment-1")
     undo = throttle("BatchWriteItem")
     try:
-        # When a moderator decides the comment
-        response = decide(api, TAKEN_DOWN)
+        # When a moderator decides the comment, and the close-out is delivered once and fails
+        path = f"/v1/moderation/cases/{item['case_id']}/decision"
+        response = api.call("POST", path, TAKEN_DOWN, {**auth(*MODERATOR), "If-Match": item["etag"]})
+        api.drain_once_failing()
     finally:
         undo()
     # Then the decision stands, and though the stored reports still say received, each reporter sees it decided
@@ -462,18 +479,18 @@ def test_undecided_reports_have_no_expiry(api: Api) -> None:
     assert [item for item in _stored("REPORT") if "expires_at" in item] == []
 
 
-def test_a_decision_is_recorded_permanently_with_the_moderator_time_and_reasons(api: Api) -> None:
+def test_a_decision_is_recorded_with_the_moderator_time_and_reasons_for_the_retention(api: Api) -> None:
     # Given three reports about one comment / When moderator mod-7 decides it
     three_reports(api)
     assert decide(api, TAKEN_DOWN).status_code == 200
-    # Then one decision record is stored, naming the moderator, the time and the statement, and it never expires
-    decisions = _stored("DECISION#")
+    # Then one decision record is stored, naming the moderator, the time and the statement, kept as the reports are
+    decisions = _stored("DECISION")
     assert len(decisions) == 1
     record = decisions[0]
     assert record["moderator_id"] == {"S": "mod-7"}
     assert record["decided_at"] == {"S": FIXED_NOW.isoformat()}
     assert record["statement"]["M"]["ground"] == {"S": STATEMENT["ground"]}
-    assert "expires_at" not in record
+    assert record["expires_at"] == {"N": str(int((FIXED_NOW + timedelta(days=400)).timestamp()))}
 
 
 def test_a_decided_target_leaves_the_queue(api: Api) -> None:
@@ -485,26 +502,29 @@ def test_a_decided_target_leaves_the_queue(api: Api) -> None:
     assert [item["target"]["id"] for item in queue(api)["items"]] == ["comment-2"]
 
 
-def test_a_second_decision_on_the_same_target_is_a_conflict(api: Api) -> None:
-    # Given a comment whose reports were decided
+def test_a_second_decision_on_the_same_case_is_a_conflict(api: Api) -> None:
+    # Given a case that was decided
     three_reports(api)
-    assert decide(api, TAKEN_DOWN).status_code == 200
-    # When a moderator decides it again / Then it is 409: there are no open reports
-    assert_problem(decide(api, NO_VIOLATION), 409, "no_open_reports")
+    item = queue_item(api, "comment-1")
+    assert decide_case(api, item["case_id"], item["etag"], TAKEN_DOWN).status_code == 200
+    # When a moderator decides it again / Then it is 409 already_decided
+    assert_problem(decide_case(api, item["case_id"], item["etag"], NO_VIOLATION), 409, "already_decided")
 
 
 def test_a_second_decision_does_not_change_what_reporters_see(api: Api) -> None:
     # Given a comment taken down, and a second (refused) decision of no violation
     reporter, report_id = three_reports(api)[0]
-    assert decide(api, TAKEN_DOWN).status_code == 200
-    decide(api, NO_VIOLATION)
+    item = queue_item(api, "comment-1")
+    assert decide_case(api, item["case_id"], item["etag"], TAKEN_DOWN).status_code == 200
+    decide_case(api, item["case_id"], item["etag"], NO_VIOLATION)
     # When the reporter reads their report / Then they still see the first decision
     assert read_report(api, report_id, reporter)["outcome"] == "action_taken"
 
 
-def test_deciding_a_target_nobody_reported_is_a_conflict(api: Api) -> None:
-    # Given a comment nobody reported / When a moderator decides it / Then it is 409 no_open_reports
-    assert_problem(decide(api, TAKEN_DOWN, "never-reported"), 409, "no_open_reports")
+@pytest.mark.parametrize("case_id", ["0f8fad5b-d9cb-469f-a165-70867728950e", "not-a-case-id", "..%2F"])
+def test_deciding_a_case_that_does_not_exist_is_404(api: Api, case_id: str) -> None:
+    # Given a case id nobody was given / When a moderator decides it / Then it is 404 not_found
+    assert_problem(decide_case(api, case_id, '"1"', TAKEN_DOWN), 404, "not_found")
 
 
 def test_a_new_report_after_a_decision_opens_a_new_queue_item(api: Api, clock: list[datetime]) -> None:
@@ -519,7 +539,7 @@ def test_a_new_report_after_a_decision_opens_a_new_queue_item(api: Api, clock: l
     assert item["report_count"] == 1
     assert item["reasons"] == ["spam"]
     assert item["first_reported_at"] == "2026-11-25T13:00:00Z"
-    assert read_report(api, new_id, "reporter-z")["status"] == "received"
+    assert read_report(api, new_id, "reporter-z")["status"] == "in_review"
 
 
 INVALID_DECISIONS = {
@@ -545,16 +565,7 @@ def test_a_malformed_decision_is_refused_and_decides_nothing(api: Api, decision:
     response = decide(api, decision)
     # Then it is 422 problem+json, and the comment is still open
     assert_problem(response, 422)
-    assert read_report(api, report_id, reporter)["status"] == "received"
-    assert queue_item(api, "comment-1")["report_count"] == 3
-
-
-def test_a_decision_on_an_unknown_target_type_is_404(api: Api) -> None:
-    # Given a reported comment / When a moderator decides a target of a type that does not exist
-    three_reports(api)
-    response = decide(api, TAKEN_DOWN, "comment-1", target_type="post")
-    # Then it is 404, and the comment is untouched
-    assert_problem(response, 404, "not_found")
+    assert read_report(api, report_id, reporter)["status"] == "in_review"
     assert queue_item(api, "comment-1")["report_count"] == 3
 
 
@@ -664,7 +675,7 @@ def test_reports_that_led_to_action_do_not_count_as_unfounded(api: Api, clock: l
 # -- who may call the moderator routes ---------------------------------------------------------------------------------
 MODERATOR_ROUTES = {
     "queue": ("GET", "/v1/moderation/queue", None),
-    "decision": ("POST", "/v1/moderation/targets/comment/comment-1/decision", TAKEN_DOWN),
+    "decision": ("POST", "/v1/moderation/cases/0f8fad5b-d9cb-469f-a165-70867728950e/decision", TAKEN_DOWN),
     "mute": ("POST", "/v1/moderation/reporters/someone/mute", {"hours": 24, "reason": "spam waves"}),
 }
 

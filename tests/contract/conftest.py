@@ -1,15 +1,15 @@
 """One store per port, built twice: the in-memory fake, and the DynamoDB adapter on moto with the real tables.
 
 Every contract test takes one of these fixtures and so runs once on each backend; it asserts only what the port
-promises. The annotations below are also the type check that each fake and adapter implements its Protocol.
+promises. The fixtures' annotations are also the type check that each fake and adapter implements its Protocol.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -19,6 +19,7 @@ from tests.fakes import FakeIdempotency, FakeReportsStore, FakeSettingsStore
 
 BACKENDS = ["fake", "dynamodb"]
 CURSOR_KEY = b"contract-suite-cursor-key-32-bytes-long"
+T = TypeVar("T")
 
 
 @functools.cache
@@ -49,43 +50,47 @@ def sealer() -> CursorSealer:
     return CursorSealer(CURSOR_KEY)
 
 
+def _on_each_backend(request: pytest.FixtureRequest, fake: Callable[[], T], adapter: Callable[[Any], T]) -> Iterator[T]:
+    """The fake, or the adapter over a fresh moto DynamoDB client, as the test's parameter says."""
+    if request.param == "fake":
+        yield fake()
+        return
+    with dynamodb() as client:
+        yield adapter(client)
+
+
 @pytest.fixture(params=BACKENDS)
 def settings_store(request: pytest.FixtureRequest, sealer: CursorSealer) -> Iterator[SettingsStore]:
-    if request.param == "fake":
-        fake: SettingsStore = FakeSettingsStore(sealer)
-        yield fake
-        return
     from chalicelib.store.settings_store import SettingsStore as DynamoSettingsStore
     from infra.tables import SETTINGS
 
-    with dynamodb() as client:
-        adapter: SettingsStore = DynamoSettingsStore(SETTINGS.default_name, lambda: client, sealer)
-        yield adapter
+    stores: Iterator[SettingsStore] = _on_each_backend(
+        request,
+        lambda: FakeSettingsStore(sealer),
+        lambda client: DynamoSettingsStore(SETTINGS.default_name, lambda: client, sealer),
+    )
+    yield from stores
 
 
 @pytest.fixture(params=BACKENDS)
 def reports_store(request: pytest.FixtureRequest, sealer: CursorSealer) -> Iterator[ReportsStore]:
-    if request.param == "fake":
-        fake: ReportsStore = FakeReportsStore(sealer)
-        yield fake
-        return
     from chalicelib.store.reports_store import ReportsStore as DynamoReportsStore
     from infra.tables import REPORTS
 
-    with dynamodb() as client:
-        adapter: ReportsStore = DynamoReportsStore(REPORTS.default_name, lambda: client, sealer)
-        yield adapter
+    stores: Iterator[ReportsStore] = _on_each_backend(
+        request,
+        lambda: FakeReportsStore(sealer),
+        lambda client: DynamoReportsStore(REPORTS.default_name, lambda: client, sealer),
+    )
+    yield from stores
 
 
 @pytest.fixture(params=BACKENDS)
 def idempotency(request: pytest.FixtureRequest) -> Iterator[Idempotency]:
-    if request.param == "fake":
-        fake: Idempotency = FakeIdempotency()
-        yield fake
-        return
     from chalicelib.store.idempotency import PowertoolsIdempotency
     from infra.tables import IDEMPOTENCY
 
-    with dynamodb() as client:
-        adapter: Idempotency = PowertoolsIdempotency(IDEMPOTENCY.default_name, lambda: client)
-        yield adapter
+    stores: Iterator[Idempotency] = _on_each_backend(
+        request, FakeIdempotency, lambda client: PowertoolsIdempotency(IDEMPOTENCY.default_name, lambda: client)
+    )
+    yield from stores

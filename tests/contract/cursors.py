@@ -15,7 +15,8 @@ from chalicelib.store.cursors import CursorSealer
 def tampered(cursor: str) -> list[str]:
     """Ways a client could edit or break a real cursor."""
     body, _, mac = cursor.partition(".")
-    flipped_mac = mac[:-1] + ("A" if mac[-1] != "A" else "B")
+    # its first character: the last one of a 16-byte seal holds 4 bits the decoder ignores ("…QA" is "…QB")
+    flipped_mac = ("A" if mac[0] != "A" else "B") + mac[1:]
     raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     edited_body = base64.urlsafe_b64encode(raw.replace(b"1", b"2") + b" ").decode().rstrip("=")
     return [

@@ -1,13 +1,13 @@
 """The `ReportsStore` port's contract, run on the fake and on the DynamoDB adapter.
 
-A report is written from the submission state it was read with, atomically, or not at all; it joins its target's
-open round. A decision closes the round and counts exactly that round's reports, which read as decided through it
-from then on. The queue holds one item per open target, most urgent first, then oldest, then by target key.
+Filing writes the reporter's own items from the state it read, atomically, or nothing. The aggregator's cases hold
+reports (each once); a report reads as received, then in review through the case that holds it, then decided by the
+case's current decision. A decision is one conditional write on the case at the revision read; the close-out steps
+after it are idempotent. Every list pages with cursors bound to that list.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,599 +15,1052 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.reports import (
+    ACTION_TAKEN,
+    NO_VIOLATION,
+    Appeal,
+    AppealStatus,
+    Case,
+    CaseEvent,
+    CaseEventKind,
     Decision,
     Priority,
-    QueueFlag,
-    QueueItem,
+    RateWindow,
     Report,
     ReportStatus,
     StatementOfReasons,
     Target,
+    opened_case,
+    with_reports,
 )
-from chalicelib.services.ports import InvalidCursor, Mute, ReportsStore, SubmissionState, VersionConflict
+from chalicelib.services.ports import (
+    AppealGuard,
+    Filing,
+    InvalidCursor,
+    KeyUse,
+    Mute,
+    ReportsStore,
+    SubmissionState,
+    TargetState,
+    VersionConflict,
+)
 from chalicelib.store.cursors import CursorSealer
-from tests.contract.cursors import QUEUE_FORGERIES, REPORT_LIST_FORGERIES, sealed, tampered
+from tests.contract.cursors import GENERIC_FORGERIES, QUEUE_FORGERIES, REPORT_LIST_FORGERIES, sealed, tampered
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-UNFOUNDED_WINDOW = timedelta(days=30)
-UNFOUNDED_CAP = 10
 RATE_LIMIT = 20
+WINDOW_DAYS = 30
 COMMENT = Target("comment", "c-1")
-_ids = itertools.count()
+VIDEO = Target("video", "v-1")
 
 
-def state_of(
-    store: ReportsStore, reporter: str, target: Target = COMMENT, reason: str = "spam", report_id: str = "unused"
-) -> SubmissionState:
-    return store.submission_state(report_id, reporter, target, reason, NOW - UNFOUNDED_WINDOW, UNFOUNDED_CAP)
-
-
-def report_from(
-    state: SubmissionState,
-    reporter: str,
-    target: Target = COMMENT,
+# -- building what the services would write ------------------------------------------------------------------------
+def report(
+    report_id: str,
+    reporter: str = "r-1",
     *,
+    target: Target = COMMENT,
     reason: str = "spam",
     at: datetime = NOW,
     priority: Priority = Priority.NORMAL,
-    report_id: str | None = None,
-    **fields: Any,
 ) -> Report:
-    """A new report as the service builds it: joining the open round it read, else opening a new one."""
-    report_id = report_id or f"report-{next(_ids)}"
     return Report(
         report_id=report_id,
         reporter_id=reporter,
         target=target,
-        claimed_owner_id=fields.pop("claimed_owner_id", None),
+        claimed_owner_id=None,
         reason=reason,
-        details=fields.pop("details", None),
-        evidence_ids=fields.pop("evidence_ids", ()),
+        details="details",
+        evidence_ids=("e-1",),
         received_at=at,
         priority=priority,
-        flags=fields.pop("flags", frozenset()),
-        round_id=state.open_round.round_id if state.open_round else f"round-{report_id}",
-        **fields,
+        flags=frozenset(),
     )
 
 
-def record(store: ReportsStore, report: Report, state: SubmissionState, at: datetime | None = None) -> None:
-    now = at or report.received_at
-    store.record_report(report, state, state.rate.with_report(now, RATE_LIMIT), now + timedelta(hours=24), now)
+def state_for(store: ReportsStore, filed: Report, key: str) -> SubmissionState:
+    return store.submission_state(filed.report_id, filed.reporter_id, key, filed.target, filed.reason)
 
 
-def submit(store: ReportsStore, reporter: str, target: Target = COMMENT, reason: str = "spam", **fields: Any) -> Report:
-    """Reads the submission state and records a report from it, as the service does."""
-    state = state_of(store, reporter, target, reason)
-    report = report_from(state, reporter, target, reason=reason, **fields)
-    record(store, report, state)
-    return report
+def filing_from(state: SubmissionState, filed: Report, key: str) -> Filing:
+    """A filing as the service builds it from the state it read."""
+    at = filed.received_at
+    return Filing(
+        report=filed,
+        key=key,
+        state=state,
+        rate=state.rate.with_report(at, RATE_LIMIT),
+        key_use=KeyUse(f"fingerprint-{key}", 201, filed.report_id, at, ReportStatus.RECEIVED.value),
+        key_expires_at=at + timedelta(hours=24),
+        duplicate_until=at + timedelta(hours=24),
+    )
 
 
-def decision_on(round_id: str, target: Target = COMMENT, outcome: str = "no_violation", at: datetime = NOW) -> Decision:
+def file(store: ReportsStore, filed: Report, key: str | None = None) -> Filing:
+    """Reads the reporter's state and files the report from it, as the service does."""
+    key = key or f"key-{filed.report_id}"
+    filing = filing_from(state_for(store, filed, key), filed, key)
+    store.record_filing(filing)
+    return filing
+
+
+def filed(store: ReportsStore, report_id: str, reporter: str = "r-1", **fields: Any) -> Report:
+    new = report(report_id, reporter, **fields)
+    file(store, new)
+    return new
+
+
+def reported(case: Case) -> CaseEvent:
+    at = NOW + timedelta(minutes=case.revision)
+    return CaseEvent(case.case_id, CaseEventKind.REPORTED, at, "reporter", f"{case.report_count}", case.revision)
+
+
+def open_case(store: ReportsStore, case_id: str, *reports: Report, replaces: str | None = None) -> Case:
+    case = opened_case(case_id, reports)
+    store.save_case(case, None, list(reports), reported(case), replaces)
+    return case
+
+
+def add_to(store: ReportsStore, case: Case, *reports: Report) -> Case:
+    grown = with_reports(case, reports)
+    store.save_case(grown, case.revision, list(reports), reported(grown))
+    return grown
+
+
+def decision_on(
+    case: Case,
+    decision_id: str,
+    outcome: str = NO_VIOLATION,
+    *,
+    at: datetime = NOW + timedelta(hours=1),
+    affected: str | None = None,
+    supersedes: str | None = None,
+) -> Decision:
     return Decision(
-        decision_id=f"decision-{next(_ids)}",
-        target=target,
-        round_id=round_id,
+        decision_id=decision_id,
+        case_id=case.case_id,
+        target=case.target,
         outcome=outcome,
-        action=None if outcome == "no_violation" else "remove_content",
-        statement=StatementOfReasons(facts="f", ground="Rule 1", automated=False, redress="Appeal"),
+        action=None if outcome == NO_VIOLATION else "remove_content",
+        statement=StatementOfReasons(facts="facts", ground="Rule 1", automated=False, redress="appeal"),
         moderator_id="mod-1",
         decided_at=at,
+        report_count=case.report_count,
+        affected_account_id=affected,
+        supersedes=supersedes,
     )
 
 
-def decide(store: ReportsStore, target: Target = COMMENT, outcome: str = "no_violation") -> Decision:
-    """Decides the target's open round; returns the decision with its count."""
-    open_round = store.open_round(target)
-    assert open_round is not None
-    decision = decision_on(open_round.round_id, target, outcome)
-    count = store.record_decision(decision, NOW + timedelta(days=400))
-    return replace(decision, report_count=count)
+def statement(decision_id: str) -> dict[str, Any]:
+    return {"decision_identifier": decision_id, "category": "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"}
 
 
-def as_read(report: Report) -> Report:
-    # `claim_names_an_account` only steers what a report adds to its round's counters: no store promises it back.
-    return replace(report, claim_names_an_account=False)
+def decide(store: ReportsStore, case: Case, decision_id: str = "d-1", **fields: Any) -> Decision:
+    decision = decision_on(case, decision_id, **fields)
+    store.record_decision(
+        decision,
+        case.revision,
+        statement(decision_id) if decision.affected_account_id else None,
+        decided_event(decision, case.revision),
+    )
+    return decision
+
+
+def reverse(store: ReportsStore, previous: Decision, decision_id: str, outcome: str = ACTION_TAKEN) -> Decision:
+    """Records a decision on appeal that supersedes `previous`, a day after it."""
+    decision = replace(
+        previous,
+        decision_id=decision_id,
+        outcome=outcome,
+        action=None if outcome == NO_VIOLATION else "remove_content",
+        decided_at=previous.decided_at + timedelta(days=1),
+        supersedes=previous.decision_id,
+        superseded_by=None,
+    )
+    reverse_on_appeal(store, decision)
+    return decision
+
+
+def decided_event(decision: Decision, revision: int) -> CaseEvent:
+    return CaseEvent(
+        decision.case_id, CaseEventKind.DECIDED, decision.decided_at, "moderator", decision.outcome, revision
+    )
+
+
+def reverse_on_appeal(store: ReportsStore, reversal: Decision) -> None:
+    """Records `reversal` in place of the decision it supersedes, as deciding an appeal does."""
+    assert reversal.supersedes is not None
+    appeal = Appeal(
+        appeal_id=f"appeal-{reversal.decision_id}",
+        decision_id=reversal.supersedes,
+        case_id=reversal.case_id,
+        appellant_id="appellant",
+        appellant_role="reporter",
+        explanation="wrong",
+        filed_at=reversal.decided_at,
+    )
+    event = CaseEvent(reversal.case_id, CaseEventKind.APPEALED, appeal.filed_at, "reporter", "appealed", 1)
+    store.record_appeal(appeal, AppealGuard(appeal.appeal_id, "k", "f"), event)
+    closed = replace(
+        appeal, status=AppealStatus.REVERSED, decided_at=reversal.decided_at, new_decision_id=reversal.decision_id
+    )
+    reversed_event = CaseEvent(reversal.case_id, CaseEventKind.REVERSED, reversal.decided_at, "moderator", "r", 1)
+    store.record_appeal_decision(closed, reversal, None, reversed_event)
 
 
 def read(store: ReportsStore, report_id: str) -> Report:
-    report = store.get_report(report_id)
-    assert report is not None
-    return as_read(report)
+    found = store.get_report(report_id)
+    assert found is not None
+    return found
 
 
-def queue(store: ReportsStore) -> list[QueueItem]:
-    items, cursor = store.queue_page(100, None)
-    assert cursor is None
-    return items
+def case_of(store: ReportsStore, case_id: str) -> Case:
+    found = store.get_case(case_id)
+    assert found is not None
+    return found
 
 
-def all_pages(store: ReportsStore, reporter: str | None, limit: int) -> list[Any]:
-    """Every item of a reporter's list (or of the queue, for None), following cursors to the end."""
-    found: list[Any] = []
+def every_page(page: Any, limit: int) -> list[Any]:
+    """Every item of a list, following its cursors to the end (`page(limit, cursor)` reads one page)."""
+    items: list[Any] = []
     cursor = None
     for _ in range(100):
-        page: list[Any]
-        if reporter is None:
-            page, cursor = store.queue_page(limit, cursor)
-        else:
-            page, cursor = store.reports_by(reporter, limit, cursor)
-        assert len(page) <= limit
-        found += page
+        found, cursor = page(limit, cursor)
+        assert len(found) <= limit
+        items += found
         if cursor is None:
-            return found
+            return items
     raise AssertionError("the list never ended")
 
 
-# -- submission state ----------------------------------------------------------------------------------------------
-def test_a_reporter_who_never_reported_has_an_empty_state(reports_store: ReportsStore) -> None:
-    state = state_of(reports_store, "r-1")
+def ids(items: list[Any]) -> list[str]:
+    return [getattr(item, "report_id", None) or getattr(item, "decision_id", None) or item.case_id for item in items]
+
+
+def unfounded_of(store: ReportsStore, reporter: str) -> dict[str, datetime]:
+    return store.submission_state("unused", reporter, "unused", COMMENT, "spam").unfounded
+
+
+# -- filing --------------------------------------------------------------------------------------------------------
+def test_a_reporter_who_never_filed_has_an_empty_submission_state(reports_store: ReportsStore) -> None:
+    state = reports_store.submission_state("report-1", "r-1", "key-1", COMMENT, "spam")
     assert state == SubmissionState(
-        rate=state.rate,
+        rate=RateWindow(),
         rate_revision=0,
         mute=None,
-        unfounded_recently=0,
+        unfounded={},
+        key_use=None,
         own_report=None,
         duplicate_of=None,
         duplicate_until=None,
-        open_round=None,
     )
-    assert state.rate.accepted_at == ()
 
 
-def test_a_recorded_report_reads_back_as_it_was_stored(reports_store: ReportsStore) -> None:
-    report = submit(
-        reports_store,
-        "r-1",
-        details="three replies",
-        evidence_ids=("ev-1", "ev-2"),
-        claimed_owner_id="owner-1",
-        flags=frozenset({QueueFlag.CLAIMED_MINOR_OWNER}),
-        priority=Priority.HIGH,
-    )
-    assert read(reports_store, report.report_id) == report
+def test_a_filed_report_reads_back_as_received(reports_store: ReportsStore) -> None:
+    # Given a filed report / When it is read / Then it is as filed
+    new = filed(reports_store, "report-1")
+    assert reports_store.get_report("report-1") == new
 
 
-def test_a_report_never_recorded_reads_as_none(reports_store: ReportsStore) -> None:
-    assert reports_store.get_report("nobody's") is None
+def test_a_report_never_filed_reads_as_none(reports_store: ReportsStore) -> None:
+    assert reports_store.get_report("nothing") is None
 
 
-def test_the_state_finds_this_very_submission_once_it_is_stored(reports_store: ReportsStore) -> None:
-    # Given a report stored by an attempt whose answer was lost
-    report = submit(reports_store, "r-1", report_id="report-lost-answer")
-    # When the retry reads the state for the same report id / Then it finds the report
-    own = state_of(reports_store, "r-1", report_id="report-lost-answer").own_report
-    assert own is not None and as_read(own) == report
+def test_filing_writes_the_rate_window_the_key_use_and_the_duplicate_guard(reports_store: ReportsStore) -> None:
+    # Given a filed report
+    new = report("report-1")
+    filing = file(reports_store, new, "key-1")
+    # When the same submission's state is read again
+    state = state_for(reports_store, new, "key-1")
+    # Then it holds everything the filing wrote
+    assert (state.rate, state.rate_revision) == (filing.rate, 1)
+    assert state.key_use == filing.key_use
+    assert state.own_report == new
+    assert (state.duplicate_of, state.duplicate_until) == ("report-1", filing.duplicate_until)
 
 
-def test_the_state_holds_the_duplicate_guard_of_the_same_reporter_target_and_reason(
-    reports_store: ReportsStore,
-) -> None:
-    report = submit(reports_store, "r-1", reason="spam")
-    same = state_of(reports_store, "r-1", COMMENT, "spam")
-    assert (same.duplicate_of, same.duplicate_until) == (report.report_id, NOW + timedelta(hours=24))
-    for other in (
-        state_of(reports_store, "r-1", COMMENT, "hate"),
-        state_of(reports_store, "r-2", COMMENT, "spam"),
-        state_of(reports_store, "r-1", Target("comment", "c-2"), "spam"),
-    ):
-        assert (other.duplicate_of, other.duplicate_until) == (None, None)
-
-
-def test_the_state_holds_the_rate_window_written_and_a_new_revision(reports_store: ReportsStore) -> None:
-    # Given two reports by one reporter, a minute apart
-    submit(reports_store, "r-1", Target("comment", "c-1"), at=NOW)
-    submit(reports_store, "r-1", Target("comment", "c-2"), at=NOW + timedelta(minutes=1))
-    # When the reporter's state is read
-    state = state_of(reports_store, "r-1", Target("comment", "c-3"))
-    # Then the window holds both, and each write moved the revision on
-    assert state.rate.accepted_at == (NOW, NOW + timedelta(minutes=1))
+def test_each_filing_moves_the_rate_window_on_by_one_revision(reports_store: ReportsStore) -> None:
+    filed(reports_store, "report-1")
+    filed(reports_store, "report-2", target=VIDEO, at=NOW + timedelta(minutes=1))
+    state = state_for(reports_store, report("report-3"), "key-3")
     assert state.rate_revision == 2
-    assert state_of(reports_store, "r-2").rate_revision == 0
+    assert state.rate.accepted_at == (NOW, NOW + timedelta(minutes=1))
 
 
-def test_a_mute_reads_back_in_the_state_and_a_later_one_replaces_it(reports_store: ReportsStore) -> None:
-    first = Mute(muted_until=NOW + timedelta(hours=1), reason="spam waves", moderator_id="m-1", muted_at=NOW)
-    later = Mute(muted_until=NOW + timedelta(hours=48), reason="again", moderator_id="m-2", muted_at=NOW)
-    reports_store.set_mute("r-1", first, first.muted_until + timedelta(days=1))
-    assert state_of(reports_store, "r-1").mute == first
-    reports_store.set_mute("r-1", later, later.muted_until + timedelta(days=1))
-    assert state_of(reports_store, "r-1").mute == later
-    assert state_of(reports_store, "r-2").mute is None
+def test_a_submission_state_holds_only_the_reporters_own_items(reports_store: ReportsStore) -> None:
+    # Given another reporter's report, filed under the same key
+    filed(reports_store, "report-1", "r-2")
+    # When r-1 reads their state for that key and target / Then none of r-2's items is in it
+    state = reports_store.submission_state("report-9", "r-1", "key-report-1", COMMENT, "spam")
+    assert (state.rate_revision, state.key_use, state.duplicate_of, state.own_report) == (0, None, None, None)
 
 
-# -- rounds ----------------------------------------------------------------------------------------------------------
-def test_the_first_report_on_a_target_opens_a_round_with_its_priority_and_time(reports_store: ReportsStore) -> None:
-    report = submit(reports_store, "r-1", priority=Priority.HIGH, at=NOW)
-    open_round = reports_store.open_round(COMMENT)
-    assert open_round is not None
-    assert (open_round.round_id, open_round.priority, open_round.first_reported_at) == (
-        report.round_id,
-        Priority.HIGH,
-        NOW,
+def test_a_duplicate_guard_is_kept_per_target_and_reason(reports_store: ReportsStore) -> None:
+    filed(reports_store, "report-1", reason="spam")
+    other_reason = reports_store.submission_state("report-2", "r-1", "key-2", COMMENT, "bullying")
+    other_target = reports_store.submission_state("report-2", "r-1", "key-2", VIDEO, "spam")
+    assert other_reason.duplicate_of is None
+    assert other_target.duplicate_of is None
+
+
+def test_filing_a_taken_report_id_is_a_version_conflict_and_writes_nothing(reports_store: ReportsStore) -> None:
+    # Given a filed report
+    first = filed(reports_store, "report-1")
+    # When a report with the same id is filed under another key, on another target
+    again = report("report-1", target=VIDEO, at=NOW + timedelta(minutes=1))
+    with pytest.raises(VersionConflict):
+        file(reports_store, again, "key-2")
+    # Then the first report stands and the other key was not used
+    assert reports_store.get_report("report-1") == first
+    assert state_for(reports_store, again, "key-2").key_use is None
+    assert state_for(reports_store, again, "key-2").rate_revision == 1
+
+
+def test_filing_under_a_used_key_is_a_version_conflict_and_writes_nothing(reports_store: ReportsStore) -> None:
+    # Given a report filed under key-1
+    filed_first = file(reports_store, report("report-1"), "key-1")
+    # When another report is filed under key-1, from a fresh read
+    second = report("report-2", target=VIDEO)
+    filing = filing_from(state_for(reports_store, second, "key-1"), second, "key-1")
+    with pytest.raises(VersionConflict):
+        reports_store.record_filing(filing)
+    # Then the second report is not stored and the key keeps its first answer
+    assert reports_store.get_report("report-2") is None
+    assert state_for(reports_store, second, "key-1").key_use == filed_first.key_use
+
+
+def test_filing_from_a_rate_window_that_changed_since_read_is_a_version_conflict(reports_store: ReportsStore) -> None:
+    # Given a state read before another of the reporter's reports was filed
+    late = report("report-2", target=VIDEO)
+    stale = state_for(reports_store, late, "key-2")
+    filed(reports_store, "report-1")
+    # When a report is filed from the stale state
+    with pytest.raises(VersionConflict):
+        reports_store.record_filing(filing_from(stale, late, "key-2"))
+    # Then nothing of it was written
+    assert reports_store.get_report("report-2") is None
+    assert [r.report_id for r in reports_store.reports_by("r-1", 10, None)[0]] == ["report-1"]
+
+
+def test_filing_over_a_live_duplicate_guard_it_did_not_read_is_a_version_conflict(reports_store: ReportsStore) -> None:
+    # Given a report on the comment, and a state for the same comment and reason that does not name its guard
+    filed(reports_store, "report-1")
+    again = report("report-2", at=NOW + timedelta(minutes=5))
+    state = replace(state_for(reports_store, again, "key-2"), duplicate_of=None, duplicate_until=None)
+    # When a second report is filed from it while the guard is live / Then it is refused
+    with pytest.raises(VersionConflict):
+        reports_store.record_filing(filing_from(state, again, "key-2"))
+    assert reports_store.get_report("report-2") is None
+
+
+def test_a_filing_may_replace_the_duplicate_guard_it_read(reports_store: ReportsStore) -> None:
+    # Given a report on the comment (whose guard the service found decided)
+    filed(reports_store, "report-1")
+    # When a second report is filed from a state naming that guard
+    again = report("report-2", at=NOW + timedelta(minutes=5))
+    filing = file(reports_store, again, "key-2")
+    # Then the guard now names the second report
+    state = state_for(reports_store, again, "key-3")
+    assert (state.duplicate_of, state.duplicate_until) == ("report-2", filing.duplicate_until)
+
+
+def test_a_filing_may_replace_a_lapsed_duplicate_guard(reports_store: ReportsStore) -> None:
+    # Given a guard that lapsed, and a state that does not name it
+    filed(reports_store, "report-1")
+    later = report("report-2", at=NOW + timedelta(hours=25))
+    state = replace(state_for(reports_store, later, "key-2"), duplicate_of=None, duplicate_until=None)
+    # When a report is filed from it / Then it is stored
+    reports_store.record_filing(filing_from(state, later, "key-2"))
+    assert reports_store.get_report("report-2") == later
+
+
+def test_a_key_used_for_a_duplicate_is_remembered(reports_store: ReportsStore) -> None:
+    use = KeyUse("fingerprint", 200, "report-1", NOW, ReportStatus.RECEIVED.value)
+    reports_store.record_key_use("r-1", "key-2", use, NOW + timedelta(hours=24))
+    assert reports_store.submission_state("report-2", "r-1", "key-2", COMMENT, "spam").key_use == use
+
+
+def test_recording_a_taken_key_is_a_version_conflict_and_keeps_the_first_use(reports_store: ReportsStore) -> None:
+    # Given a key used by a filing
+    filing = file(reports_store, report("report-1"), "key-1")
+    # When the key is recorded again for a duplicate
+    use = KeyUse("other", 200, "report-0", NOW, ReportStatus.RECEIVED.value)
+    with pytest.raises(VersionConflict):
+        reports_store.record_key_use("r-1", "key-1", use, NOW + timedelta(hours=24))
+    # Then it keeps the filing's answer
+    assert state_for(reports_store, report("report-1"), "key-1").key_use == filing.key_use
+
+
+def test_a_mute_reads_back_in_the_reporters_submission_state(reports_store: ReportsStore) -> None:
+    mute = Mute(muted_until=NOW + timedelta(hours=2), reason="abuse", moderator_id="mod-1", muted_at=NOW)
+    reports_store.set_mute("r-1", mute, NOW + timedelta(days=1))
+    assert reports_store.submission_state("report-1", "r-1", "key-1", COMMENT, "spam").mute == mute
+    assert reports_store.submission_state("report-1", "r-2", "key-1", COMMENT, "spam").mute is None
+
+
+# -- a reporter's list ---------------------------------------------------------------------------------------------
+def test_a_reporters_reports_are_listed_newest_first_as_soon_as_filed(reports_store: ReportsStore) -> None:
+    # Given three reports filed a minute apart, and another reporter's
+    for n in range(3):
+        filed(reports_store, f"report-{n}", target=Target("comment", f"c-{n}"), at=NOW + timedelta(minutes=n))
+    filed(reports_store, "theirs", "r-2")
+    # When r-1's list is read / Then it holds their three, newest first, and no cursor
+    assert reports_store.reports_by("r-1", 10, None) == (
+        [read(reports_store, f"report-{n}") for n in (2, 1, 0)],
+        None,
     )
-    assert state_of(reports_store, "r-2").open_round == open_round
-    assert reports_store.open_round(Target("comment", "c-2")) is None
-
-
-def test_later_reports_join_the_open_round(reports_store: ReportsStore) -> None:
-    first = submit(reports_store, "r-1")
-    later = [submit(reports_store, f"r-{n}", at=NOW + timedelta(minutes=n)) for n in range(2, 5)]
-    assert {report.round_id for report in later} == {first.round_id}
-    assert [(item.round_id, item.report_count) for item in queue(reports_store)] == [(first.round_id, 4)]
-
-
-def test_a_more_urgent_report_raises_the_rounds_priority_and_keeps_its_first_time(
-    reports_store: ReportsStore,
-) -> None:
-    submit(reports_store, "r-1", priority=Priority.NORMAL, at=NOW)
-    submit(reports_store, "r-2", priority=Priority.URGENT, at=NOW + timedelta(minutes=5))
-    submit(reports_store, "r-3", priority=Priority.LOW, at=NOW + timedelta(minutes=9))
-    open_round = reports_store.open_round(COMMENT)
-    assert open_round is not None
-    assert (open_round.priority, open_round.first_reported_at) == (Priority.URGENT, NOW)
-
-
-def test_a_priority_raise_read_before_another_raise_is_a_conflict(reports_store: ReportsStore) -> None:
-    # Given a NORMAL round, read by two reporters, one of whom raises it to HIGH first
-    submit(reports_store, "r-1", priority=Priority.NORMAL)
-    stale = state_of(reports_store, "r-3")
-    submit(reports_store, "r-2", priority=Priority.HIGH)
-    # When the other raises it to URGENT from what it read / Then it must re-read
-    with pytest.raises(VersionConflict):
-        record(reports_store, report_from(stale, "r-3", priority=Priority.URGENT), stale)
-    open_round = reports_store.open_round(COMMENT)
-    assert open_round is not None and open_round.priority == Priority.HIGH
-
-
-def test_two_first_reports_racing_to_open_a_round_open_one(reports_store: ReportsStore) -> None:
-    # Given two reporters who both read a target with no open round
-    first_read, second_read = state_of(reports_store, "r-1"), state_of(reports_store, "r-2")
-    first = report_from(first_read, "r-1")
-    record(reports_store, first, first_read)
-    # When the second records its report, opening a round of its own / Then it must re-read, and then joins
-    loser = report_from(second_read, "r-2")
-    with pytest.raises(VersionConflict):
-        record(reports_store, loser, second_read)
-    assert reports_store.get_report(loser.report_id) is None
-    assert submit(reports_store, "r-2").round_id == first.round_id
-
-
-def test_a_report_racing_a_decision_is_refused_and_its_retry_opens_a_new_round(reports_store: ReportsStore) -> None:
-    # Given a reporter who read the open round just before it was decided
-    earlier = submit(reports_store, "r-1")
-    late_read = state_of(reports_store, "r-2")
-    decision = decide(reports_store)
-    # When the report is recorded from that read
-    late = report_from(late_read, "r-2")
-    with pytest.raises(VersionConflict):
-        record(reports_store, late, late_read)
-    # Then nothing of it was written: the decision covered only the earlier report, and the target is closed
-    assert decision.report_count == 1
-    assert reports_store.get_report(late.report_id) is None
-    assert state_of(reports_store, "r-2").rate_revision == 0
-    assert reports_store.open_round(COMMENT) is None
-    # And its retry opens a new round, the only item in the queue
-    retried = submit(reports_store, "r-2")
-    assert retried.round_id != earlier.round_id
-    assert [(item.round_id, item.report_count) for item in queue(reports_store)] == [(retried.round_id, 1)]
-
-
-# -- conditional writes ------------------------------------------------------------------------------------------------
-def test_a_report_from_a_stale_rate_revision_is_a_conflict_and_writes_nothing(reports_store: ReportsStore) -> None:
-    # Given a reporter whose state was read for two targets, and one report recorded from it
-    read_for_c2 = state_of(reports_store, "r-1", Target("comment", "c-2"))
-    first = submit(reports_store, "r-1", COMMENT)
-    # When the other report is recorded from the older read
-    stale = report_from(read_for_c2, "r-1", Target("comment", "c-2"))
-    with pytest.raises(VersionConflict):
-        record(reports_store, stale, read_for_c2)
-    # Then none of it is stored: no report, no guard, no round, the window as the first report left it
-    assert reports_store.get_report(stale.report_id) is None
-    after = state_of(reports_store, "r-1", Target("comment", "c-2"))
-    assert (after.duplicate_of, after.open_round, after.rate_revision) == (None, None, 1)
-    assert [item.target for item in queue(reports_store)] == [COMMENT]
-    assert [r.report_id for r in reports_store.reports_by("r-1", 10, None)[0]] == [first.report_id]
-
-
-def test_a_live_duplicate_guard_written_since_the_read_is_a_conflict(reports_store: ReportsStore) -> None:
-    # Given a reporter's report, and a read of their state that missed its guard (but not its rate window)
-    first = submit(reports_store, "r-1")
-    missed_guard = replace(state_of(reports_store, "r-1"), duplicate_of=None, duplicate_until=None)
-    # When the same report is recorded again from that read
-    again = report_from(missed_guard, "r-1", at=NOW + timedelta(minutes=1))
-    with pytest.raises(VersionConflict):
-        record(reports_store, again, missed_guard)
-    # Then the guard still names the first report
-    assert reports_store.get_report(again.report_id) is None
-    assert state_of(reports_store, "r-1").duplicate_of == first.report_id
-
-
-def test_a_guard_that_lapsed_is_replaced_by_the_next_report(reports_store: ReportsStore) -> None:
-    submit(reports_store, "r-1", at=NOW)
-    later = NOW + timedelta(hours=25)
-    state = state_of(reports_store, "r-1")
-    report = report_from(state, "r-1", at=later)
-    record(reports_store, report, state)
-    after = state_of(reports_store, "r-1")
-    assert (after.duplicate_of, after.duplicate_until) == (report.report_id, later + timedelta(hours=24))
-
-
-def test_a_live_guard_on_a_decided_report_is_replaced_by_a_report_read_with_it(reports_store: ReportsStore) -> None:
-    # Given a report decided within its 24-hour window
-    first = submit(reports_store, "r-1")
-    decide(reports_store)
-    # When the reporter reports the same again, from a read that saw the first report's guard
-    state = state_of(reports_store, "r-1")
-    assert state.duplicate_of == first.report_id
-    again = report_from(state, "r-1", at=NOW + timedelta(hours=1))
-    record(reports_store, again, state)
-    # Then it is a new report in a new round, and the guard names it
-    assert read(reports_store, again.report_id) == again
-    assert state_of(reports_store, "r-1").duplicate_of == again.report_id
-
-
-def test_recording_a_report_id_twice_is_a_conflict(reports_store: ReportsStore) -> None:
-    report = submit(reports_store, "r-1")
-    state = state_of(reports_store, "r-1", Target("comment", "c-2"))
-    with pytest.raises(VersionConflict):
-        record(reports_store, report_from(state, "r-1", Target("comment", "c-2"), report_id=report.report_id), state)
-    assert read(reports_store, report.report_id) == report
-
-
-# -- the queue -------------------------------------------------------------------------------------------------------
-def test_a_queue_item_sums_up_its_round(reports_store: ReportsStore) -> None:
-    # Given three reports on one target, one of them claiming an account that exists and one a made-up owner
-    first = submit(reports_store, "r-1", reason="spam", at=NOW)
-    submit(
-        reports_store,
-        "r-2",
-        reason="hate",
-        at=NOW + timedelta(minutes=3),
-        flags=frozenset({QueueFlag.CLAIMED_MINOR_OWNER}),
-        claimed_owner_id="child-1",
-        claim_names_an_account=True,
-    )
-    submit(
-        reports_store,
-        "r-3",
-        reason="spam",
-        at=NOW + timedelta(minutes=7),
-        flags=frozenset({QueueFlag.MUTED_REPORTER}),
-        claimed_owner_id="made-up",
-    )
-    # When the queue is read / Then the target is one item with the round's totals
-    assert queue(reports_store) == [
-        QueueItem(
-            target=COMMENT,
-            round_id=first.round_id,
-            priority=Priority.NORMAL,
-            report_count=3,
-            reasons=frozenset({"spam", "hate"}),
-            first_reported_at=NOW,
-            last_reported_at=NOW + timedelta(minutes=7),
-            flags=frozenset({QueueFlag.CLAIMED_MINOR_OWNER, QueueFlag.MUTED_REPORTER}),
-            claimed_owner_ids=frozenset({"child-1"}),
-        )
-    ]
-
-
-def test_the_queue_is_most_urgent_first_then_oldest_then_by_target_key(reports_store: ReportsStore) -> None:
-    # Given open targets of several priorities and ages, two of them alike but for their key
-    opened = [
-        (Target("video", "v-normal-old"), Priority.NORMAL, NOW),
-        (Target("comment", "c-urgent-new"), Priority.URGENT, NOW + timedelta(hours=2)),
-        (Target("comment", "c-normal-new"), Priority.NORMAL, NOW + timedelta(hours=1)),
-        (Target("comment", "c-urgent-old"), Priority.URGENT, NOW + timedelta(minutes=30)),
-        (Target("account", "a-normal-old"), Priority.NORMAL, NOW),
-        (Target("live", "l-low"), Priority.LOW, NOW - timedelta(days=1)),
-    ]
-    for n, (target, priority, at) in enumerate(opened):
-        submit(reports_store, f"r-{n}", target, priority=priority, at=at)
-    # When the queue is read / Then it is ordered by priority, then first report, then target key
-    assert [item.target.id for item in queue(reports_store)] == [
-        "c-urgent-old",
-        "c-urgent-new",
-        "a-normal-old",
-        "v-normal-old",
-        "c-normal-new",
-        "l-low",
-    ]
-
-
-def test_a_target_raised_to_urgent_takes_its_place_by_its_first_report(reports_store: ReportsStore) -> None:
-    submit(reports_store, "r-1", Target("comment", "c-urgent"), priority=Priority.URGENT, at=NOW)
-    submit(reports_store, "r-2", Target("comment", "c-raised"), priority=Priority.NORMAL, at=NOW - timedelta(hours=1))
-    submit(reports_store, "r-3", Target("comment", "c-raised"), priority=Priority.URGENT, at=NOW + timedelta(hours=1))
-    assert [item.target.id for item in queue(reports_store)] == ["c-raised", "c-urgent"]
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 5])
-def test_paging_the_queue_yields_every_open_target_once_in_order(reports_store: ReportsStore, limit: int) -> None:
+def test_paging_a_reporters_list_yields_every_report_once_newest_first(reports_store: ReportsStore, limit: int) -> None:
     for n in range(5):
-        submit(reports_store, f"r-{n}", Target("comment", f"c-{n}"), at=NOW + timedelta(minutes=n))
-    items = all_pages(reports_store, None, limit)
-    assert [item.target.id for item in items] == [f"c-{n}" for n in range(5)]
+        filed(reports_store, f"report-{n}", target=Target("comment", f"c-{n}"), at=NOW + timedelta(seconds=n))
+    listed = every_page(lambda size, cursor: reports_store.reports_by("r-1", size, cursor), limit)
+    assert ids(listed) == [f"report-{n}" for n in (4, 3, 2, 1, 0)]
 
 
-def test_a_decided_target_leaves_the_queue(reports_store: ReportsStore) -> None:
-    submit(reports_store, "r-1", Target("comment", "c-1"))
-    submit(reports_store, "r-2", Target("comment", "c-2"))
-    decide(reports_store, Target("comment", "c-1"))
-    assert [item.target.id for item in queue(reports_store)] == ["c-2"]
-    assert reports_store.open_round(Target("comment", "c-1")) is None
-
-
-# -- decisions -------------------------------------------------------------------------------------------------------
-def test_a_decision_counts_exactly_the_reports_of_its_round(reports_store: ReportsStore) -> None:
-    # Given three reports in one round, and one on another target
-    for n in range(3):
-        submit(reports_store, f"r-{n}", at=NOW + timedelta(minutes=n))
-    submit(reports_store, "r-9", Target("comment", "c-other"))
-    # When the round is decided, then reopened by one more report and decided again
-    first = decide(reports_store)
-    submit(reports_store, "r-4", at=NOW + timedelta(hours=1))
-    second = decide(reports_store)
-    # Then each decision counts its own round's reports
-    assert (first.report_count, second.report_count) == (3, 1)
-
-
-def test_a_second_decision_on_a_round_is_a_conflict(reports_store: ReportsStore) -> None:
-    report = submit(reports_store, "r-1")
-    first = decide(reports_store)
-    with pytest.raises(VersionConflict):
-        reports_store.record_decision(decision_on(report.round_id), NOW + timedelta(days=400))
-    assert read(reports_store, report.report_id).decision == first
-
-
-def test_a_decision_on_a_round_that_is_not_open_is_a_conflict(reports_store: ReportsStore) -> None:
-    with pytest.raises(VersionConflict):
-        reports_store.record_decision(decision_on("round-never-opened"), NOW + timedelta(days=400))
-    submit(reports_store, "r-1")
-    with pytest.raises(VersionConflict):
-        reports_store.record_decision(decision_on("round-not-this-one"), NOW + timedelta(days=400))
-    assert reports_store.open_round(COMMENT) is not None
-
-
-def test_reports_read_as_decided_through_their_decision_before_they_are_marked(reports_store: ReportsStore) -> None:
-    # Given two reports by one reporter, one of them in a round just decided (not yet marked decided)
-    decided = submit(reports_store, "r-1", COMMENT, at=NOW)
-    still_open = submit(reports_store, "r-1", Target("video", "v-1"), at=NOW + timedelta(minutes=1))
-    decision = decide(reports_store, COMMENT)
-    # When the report is read, alone or in its reporter's list
-    expected = replace(decided, status=ReportStatus.DECIDED, decision=decision)
+def test_a_reporters_list_reads_each_report_through_its_case(reports_store: ReportsStore) -> None:
+    # Given a report that a case holds
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    # When the reporter's list is read / Then the report is in review in that case
     listed, _ = reports_store.reports_by("r-1", 10, None)
-    # Then it reads as decided, with the decision and its count; the other is still received
-    assert read(reports_store, decided.report_id) == expected
-    assert [as_read(report) for report in listed] == [still_open, expected]
+    assert [(r.status, r.case_id) for r in listed] == [(ReportStatus.IN_REVIEW, case.case_id)]
 
 
-def test_a_decision_is_unfinished_until_it_is_finished(reports_store: ReportsStore) -> None:
-    submit(reports_store, "r-1")
-    submit(reports_store, "r-2", Target("comment", "c-other"))
-    decision = decide(reports_store)
-    assert reports_store.unfinished_decisions(COMMENT) == [decision]
-    assert reports_store.unfinished_decisions(Target("comment", "c-other")) == []
-    reports_store.finish_decision(decision)
-    assert reports_store.unfinished_decisions(COMMENT) == []
-
-
-def test_reports_in_round_lists_exactly_that_rounds_reports(reports_store: ReportsStore) -> None:
-    # Given a decided round, a new round on the same target, and a round on another target
-    first_round = [submit(reports_store, f"r-{n}").report_id for n in range(3)]
-    decided = decide(reports_store)
-    reopened = submit(reports_store, "r-7")
-    submit(reports_store, "r-8", Target("comment", "c-other"))
-    # When a round's reports are listed / Then they are that round's, each once
-    listed = reports_store.reports_in_round(COMMENT, decided.round_id)
-    assert sorted(report.report_id for report in listed) == sorted(first_round)
-    assert [r.report_id for r in reports_store.reports_in_round(COMMENT, reopened.round_id)] == [reopened.report_id]
-    assert reports_store.reports_in_round(COMMENT, "round-never-opened") == []
-
-
-def test_reports_marked_decided_read_as_decided(reports_store: ReportsStore) -> None:
-    report = submit(reports_store, "r-1")
-    decision = decide(reports_store)
-    reports_store.mark_decided(
-        reports_store.reports_in_round(COMMENT, decision.round_id), decision, NOW + timedelta(days=400)
-    )
-    reports_store.finish_decision(decision)
-    expected = replace(report, status=ReportStatus.DECIDED, decision=decision)
-    assert read(reports_store, report.report_id) == expected
-    assert [as_read(r) for r in reports_store.reports_in_round(COMMENT, decision.round_id)] == [expected]
-    assert [as_read(r) for r in reports_store.reports_by("r-1", 10, None)[0]] == [expected]
-
-
-# -- unfounded outcomes ----------------------------------------------------------------------------------------------
-def test_an_unfounded_outcome_counts_once_per_reporter_and_decision(reports_store: ReportsStore) -> None:
-    # Given a no_violation decision whose close-out recorded its outcome twice, naming one reporter twice
-    submit(reports_store, "r-1")
-    decision = decide(reports_store)
-    expires = NOW + UNFOUNDED_WINDOW
-    reports_store.record_unfounded(["r-1", "r-2", "r-1"], decision, expires)
-    reports_store.record_unfounded(["r-1"], decision, expires)
-    # When their states are read / Then each counts one unfounded outcome
-    assert state_of(reports_store, "r-1").unfounded_recently == 1
-    assert state_of(reports_store, "r-2").unfounded_recently == 1
-    assert state_of(reports_store, "r-3").unfounded_recently == 0
-
-
-def test_unfounded_outcomes_are_counted_since_the_given_time_up_to_the_cap(reports_store: ReportsStore) -> None:
-    # Given twelve recent unfounded outcomes and one from before the window
-    for days_ago in [*range(12), 31]:
-        decision = decision_on(f"round-{days_ago}", at=NOW - timedelta(days=days_ago))
-        reports_store.record_unfounded(["r-1"], decision, decision.decided_at + UNFOUNDED_WINDOW)
-    since = NOW - UNFOUNDED_WINDOW
-
-    def counted(cap: int) -> int:
-        return reports_store.submission_state("x", "r-1", COMMENT, "spam", since, cap).unfounded_recently
-
-    # When they are counted / Then only those since the window's start count, never more than the cap
-    assert (counted(100), counted(10), counted(3)) == (12, 10, 3)
-
-
-# -- a reporter's list -----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("limit", [1, 2, 4, 5])
-def test_a_reporters_list_is_newest_first_and_pages_each_report_once(reports_store: ReportsStore, limit: int) -> None:
-    mine = [submit(reports_store, "r-1", Target("comment", f"c-{n}"), at=NOW + timedelta(minutes=n)) for n in range(4)]
-    submit(reports_store, "r-2", Target("comment", "c-9"))
-    listed = all_pages(reports_store, "r-1", limit)
-    assert [as_read(report) for report in listed] == mine[::-1]
-
-
-def test_a_reporter_who_never_reported_has_an_empty_list(reports_store: ReportsStore) -> None:
-    submit(reports_store, "r-1")
-    assert reports_store.reports_by("r-2", 10, None) == ([], None)
-
-
-# -- cursors ---------------------------------------------------------------------------------------------------------
-@pytest.fixture
-def two_pages(reports_store: ReportsStore) -> dict[str, str]:
-    """Cursors to the second page of r-1's list and of the queue (r-1 and r-2 reported two targets each)."""
+def test_a_list_cursor_does_not_page_another_reporters_list(reports_store: ReportsStore) -> None:
     for reporter in ("r-1", "r-2"):
         for n in range(2):
-            submit(reports_store, reporter, Target("comment", f"c-{reporter}-{n}"), at=NOW + timedelta(minutes=n))
-    _, reports_cursor = reports_store.reports_by("r-1", 1, None)
-    _, queue_cursor = reports_store.queue_page(1, None)
-    assert reports_cursor and queue_cursor
-    return {"reports": reports_cursor, "queue": queue_cursor}
+            filed(reports_store, f"{reporter}-{n}", reporter, target=Target("comment", f"c-{n}"))
+    cursor = reports_store.reports_by("r-1", 1, None)[1]
+    assert cursor is not None
+    for other in ("r-2", "ghost"):
+        with pytest.raises(InvalidCursor):
+            reports_store.reports_by(other, 1, cursor)
 
 
-def test_a_cursor_from_another_reporters_list_is_refused(reports_store: ReportsStore, two_pages: Any) -> None:
-    with pytest.raises(InvalidCursor):
-        reports_store.reports_by("r-2", 1, two_pages["reports"])
-
-
-def test_a_queue_cursor_and_a_report_list_cursor_do_not_page_each_other(
-    reports_store: ReportsStore, two_pages: Any
-) -> None:
-    with pytest.raises(InvalidCursor):
-        reports_store.reports_by("r-1", 1, two_pages["queue"])
-    with pytest.raises(InvalidCursor):
-        reports_store.queue_page(1, two_pages["reports"])
-
-
-def test_edited_or_malformed_cursors_are_refused(reports_store: ReportsStore, two_pages: Any) -> None:
-    for bad in tampered(two_pages["reports"]):
+def test_an_edited_or_malformed_list_cursor_is_refused(reports_store: ReportsStore) -> None:
+    for n in range(2):
+        filed(reports_store, f"report-{n}", target=Target("comment", f"c-{n}"))
+    cursor = reports_store.reports_by("r-1", 1, None)[1]
+    assert cursor is not None
+    for bad in tampered(cursor):
         with pytest.raises(InvalidCursor):
             reports_store.reports_by("r-1", 1, bad)
-    for bad in tampered(two_pages["queue"]):
-        with pytest.raises(InvalidCursor):
-            reports_store.queue_page(1, bad)
 
 
-@pytest.mark.parametrize("position", REPORT_LIST_FORGERIES, ids=range(len(REPORT_LIST_FORGERIES)))
-def test_a_sealed_report_list_position_of_the_wrong_shape_is_refused(
+_ELSEWHERE = [  # positions of the shape a store writes, but in another list
+    {"pk": {"S": "REPORTER#r-2"}, "sk": {"S": "FILED#2026-11-25T12:00:00+00:00#report-1"}},
+    {"pk": {"S": "REPORTER#r-1"}, "sk": {"S": "KEY#key-1"}},
+]
+
+
+@pytest.mark.parametrize(
+    "position", REPORT_LIST_FORGERIES + _ELSEWHERE, ids=range(len(REPORT_LIST_FORGERIES + _ELSEWHERE))
+)
+def test_a_sealed_list_position_of_the_wrong_shape_is_refused(
     reports_store: ReportsStore, sealer: CursorSealer, position: Any
 ) -> None:
+    filed(reports_store, "report-1")
     with pytest.raises(InvalidCursor):
         reports_store.reports_by("r-1", 1, sealed(sealer, "reports:r-1", position))
 
 
-@pytest.mark.parametrize("position", QUEUE_FORGERIES, ids=range(len(QUEUE_FORGERIES)))
+# -- how a report reads through its case ---------------------------------------------------------------------------
+def test_a_report_reads_in_review_once_a_case_holds_it(reports_store: ReportsStore) -> None:
+    # Given a filed report / When a case takes it in
+    new = filed(reports_store, "report-1")
+    case = open_case(reports_store, "case-1", new)
+    # Then it reads as in review in that case
+    assert read(reports_store, "report-1") == replace(new, status=ReportStatus.IN_REVIEW, case_id=case.case_id)
+
+
+def test_a_report_reads_decided_as_soon_as_its_case_is_decided(reports_store: ReportsStore) -> None:
+    # Given a report in a case / When the case is decided, before any close-out
+    new = filed(reports_store, "report-1")
+    decision = decide(reports_store, open_case(reports_store, "case-1", new))
+    # Then the report reads as decided by that decision
+    assert read(reports_store, "report-1") == replace(
+        new, status=ReportStatus.DECIDED, case_id="case-1", decision=decision
+    )
+
+
+def test_a_report_reads_decided_by_the_newest_decision_after_a_reversal(reports_store: ReportsStore) -> None:
+    # Given a report whose case was decided and closed out
+    new = filed(reports_store, "report-1")
+    first = decide(reports_store, open_case(reports_store, "case-1", new))
+    reports_store.mark_decided([new], first, NOW + timedelta(days=400))
+    # When the decision is reversed
+    reversal = reverse(reports_store, first, "d-2")
+    # Then the report reads as decided by the reversal, before its close-out has run
+    assert read(reports_store, "report-1").decision == reversal
+
+
+def test_a_report_written_decided_by_an_older_decision_reads_the_newest(reports_store: ReportsStore) -> None:
+    # Given a reversed decision, and the old decision's close-out finishing last
+    new = filed(reports_store, "report-1")
+    first = decide(reports_store, open_case(reports_store, "case-1", new))
+    reversal = reverse(reports_store, first, "d-2")
+    reports_store.mark_decided([new], reversal, NOW + timedelta(days=400))
+    reports_store.mark_decided([new], first, NOW + timedelta(days=400))
+    # When the report is read / Then it reads the case's current decision
+    assert read(reports_store, "report-1").decision == reversal
+
+
+# -- aggregation ---------------------------------------------------------------------------------------------------
+def test_a_target_without_cases_has_an_empty_state(reports_store: ReportsStore) -> None:
+    state = reports_store.target_state(COMMENT, [filed(reports_store, "report-1")])
+    assert state == TargetState(latest_case=None, latest_case_id=None, held=frozenset())
+
+
+def test_a_new_case_becomes_the_targets_latest(reports_store: ReportsStore) -> None:
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    state = reports_store.target_state(COMMENT, [])
+    assert (state.latest_case, state.latest_case_id) == (case, "case-1")
+    assert reports_store.get_case("case-1") == case
+
+
+def test_the_target_state_says_which_of_the_given_reports_are_held(reports_store: ReportsStore) -> None:
+    # Given one report held by a case and one not yet
+    held = filed(reports_store, "report-1")
+    waiting = filed(reports_store, "report-2", "r-2")
+    open_case(reports_store, "case-1", held)
+    # When the target's state is read for both / Then only the first is held
+    assert reports_store.target_state(COMMENT, [held, waiting]).held == {"report-1"}
+
+
+def test_reports_held_by_a_decided_case_stay_held(reports_store: ReportsStore) -> None:
+    held = filed(reports_store, "report-1")
+    decide(reports_store, open_case(reports_store, "case-1", held))
+    state = reports_store.target_state(COMMENT, [held])
+    assert state.held == {"report-1"}
+    assert state.latest_case is not None and state.latest_case.decision_id == "d-1"
+
+
+def test_adding_to_a_case_at_the_revision_read_updates_it(reports_store: ReportsStore) -> None:
+    # Given a case with one report
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    # When a second report is added at the revision read
+    second = filed(reports_store, "report-2", "r-2", priority=Priority.HIGH)
+    grown = add_to(reports_store, case, second)
+    # Then the case is the grown one, and it holds both reports
+    assert reports_store.get_case("case-1") == grown
+    assert reports_store.target_state(COMMENT, [second]).held == {"report-2"}
+    assert read(reports_store, "report-2").case_id == "case-1"
+
+
+def test_adding_to_a_case_from_a_stale_revision_is_a_version_conflict(reports_store: ReportsStore) -> None:
+    # Given a case that grew after another writer read it
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    grown = add_to(reports_store, case, filed(reports_store, "report-2", "r-2"))
+    # When the other writer adds its report from the stale revision
+    late = filed(reports_store, "report-3", "r-3")
+    with pytest.raises(VersionConflict):
+        add_to(reports_store, case, late)
+    # Then nothing of it was written
+    assert reports_store.get_case("case-1") == grown
+    assert reports_store.target_state(COMMENT, [late]).held == frozenset()
+    assert [e.revision for e in reports_store.case_events("case-1")] == [1, 2]
+
+
+def test_adding_to_a_decided_case_is_a_version_conflict(reports_store: ReportsStore) -> None:
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    decide(reports_store, case)
+    late = filed(reports_store, "report-2", "r-2")
+    with pytest.raises(VersionConflict):
+        add_to(reports_store, case, late)
+    assert read(reports_store, "report-2").status is ReportStatus.RECEIVED
+
+
+def test_opening_a_case_while_another_is_the_latest_is_a_version_conflict(reports_store: ReportsStore) -> None:
+    # Given a target whose latest case another writer opened after this one read the target
+    open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    # When this writer opens its own case / Then it is refused, and the first stays the latest
+    with pytest.raises(VersionConflict):
+        open_case(reports_store, "case-2", filed(reports_store, "report-2", "r-2"))
+    assert reports_store.get_case("case-2") is None
+    assert reports_store.target_state(COMMENT, []).latest_case_id == "case-1"
+
+
+def test_a_new_case_may_replace_the_decided_case_it_read(reports_store: ReportsStore) -> None:
+    # Given a decided case
+    decide(reports_store, open_case(reports_store, "case-1", filed(reports_store, "report-1")))
+    # When a later report opens a new case in its place
+    later = open_case(reports_store, "case-2", filed(reports_store, "report-2", "r-2"), replaces="case-1")
+    # Then that is the target's latest case
+    assert reports_store.target_state(COMMENT, []).latest_case == later
+
+
+def test_replacing_a_case_that_is_no_longer_the_latest_is_a_version_conflict(reports_store: ReportsStore) -> None:
+    # Given a decided case that another writer already replaced
+    decide(reports_store, open_case(reports_store, "case-1", filed(reports_store, "report-1")))
+    open_case(reports_store, "case-2", filed(reports_store, "report-2", "r-2"), replaces="case-1")
+    # When this writer replaces the decided case too / Then it is refused
+    with pytest.raises(VersionConflict):
+        open_case(reports_store, "case-3", filed(reports_store, "report-3", "r-3"), replaces="case-1")
+    assert reports_store.get_case("case-3") is None
+    assert reports_store.target_state(COMMENT, []).latest_case_id == "case-2"
+
+
+def test_opening_a_case_under_a_taken_id_is_a_version_conflict(reports_store: ReportsStore) -> None:
+    first = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    with pytest.raises(VersionConflict):
+        open_case(reports_store, "case-1", filed(reports_store, "report-2", target=VIDEO))
+    assert reports_store.get_case("case-1") == first
+
+
+def test_a_cases_events_come_in_the_order_they_happened(reports_store: ReportsStore) -> None:
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    grown = add_to(reports_store, case, filed(reports_store, "report-2", "r-2"))
+    assert reports_store.case_events("case-1") == [reported(case), reported(grown)]
+    assert reports_store.case_events("case-2") == []
+
+
+def test_a_case_never_saved_reads_as_none(reports_store: ReportsStore) -> None:
+    assert reports_store.get_case("nothing") is None
+
+
+# -- the queue -----------------------------------------------------------------------------------------------------
+def queue_of(store: ReportsStore, *cases: tuple[str, Priority, int]) -> None:
+    """Cases (id, priority, minutes after NOW of the first report), each on its own target."""
+    for case_id, priority, minutes in cases:
+        at = NOW + timedelta(minutes=minutes)
+        open_case(
+            store, case_id, filed(store, f"r-{case_id}", target=Target("comment", case_id), at=at, priority=priority)
+        )
+
+
+def test_the_queue_lists_open_cases_most_urgent_first_then_oldest_first(reports_store: ReportsStore) -> None:
+    queue_of(
+        reports_store,
+        ("normal-old", Priority.NORMAL, 0),
+        ("low", Priority.LOW, -10),
+        ("urgent", Priority.URGENT, 5),
+        ("normal-new", Priority.NORMAL, 3),
+        ("high", Priority.HIGH, 9),
+    )
+    cases, _ = reports_store.queue_page(10, None)
+    assert ids(cases) == ["urgent", "high", "normal-old", "normal-new", "low"]
+
+
+def test_the_queue_leaves_decided_cases_out(reports_store: ReportsStore) -> None:
+    queue_of(reports_store, ("open", Priority.NORMAL, 0), ("decided", Priority.URGENT, 0))
+    decide(reports_store, case_of(reports_store, "decided"))
+    assert ids(every_page(reports_store.queue_page, 10)) == ["open"]
+
+
+def test_a_case_moves_up_the_queue_when_a_more_urgent_report_joins_it(reports_store: ReportsStore) -> None:
+    queue_of(reports_store, ("first", Priority.NORMAL, 0), ("second", Priority.NORMAL, 1))
+    second = case_of(reports_store, "second")
+    add_to(reports_store, second, filed(reports_store, "urgent", target=second.target, priority=Priority.URGENT))
+    assert ids(every_page(reports_store.queue_page, 10)) == ["second", "first"]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 7])
+def test_paging_the_queue_yields_each_open_case_once_in_order(reports_store: ReportsStore, limit: int) -> None:
+    # Given open cases in every priority, and decided ones among them
+    queue_of(
+        reports_store,
+        *((f"{priority.label}-{n}", priority, n) for priority in Priority for n in range(2)),
+        ("decided", Priority.HIGH, -1),
+    )
+    decide(reports_store, case_of(reports_store, "decided"))
+    decide(reports_store, case_of(reports_store, "normal-0"), "d-2")
+    # When the queue is paged / Then each open case comes once, most urgent first, then oldest first
+    expected = [f"{p.label}-{n}" for p in Priority for n in range(2) if f"{p.label}-{n}" != "normal-0"]
+    assert ids(every_page(reports_store.queue_page, limit)) == expected
+
+
+def test_an_edited_or_malformed_queue_cursor_is_refused(reports_store: ReportsStore) -> None:
+    queue_of(reports_store, ("a", Priority.NORMAL, 0), ("b", Priority.NORMAL, 1))
+    cursor = reports_store.queue_page(1, None)[1]
+    assert cursor is not None
+    for bad in tampered(cursor):
+        with pytest.raises(InvalidCursor):
+            reports_store.queue_page(1, bad)
+
+
+def test_a_cursor_of_another_list_does_not_page_the_queue(reports_store: ReportsStore) -> None:
+    for n in range(2):
+        filed(reports_store, f"report-{n}", target=Target("comment", f"c-{n}"))
+    cursor = reports_store.reports_by("r-1", 1, None)[1]
+    assert cursor is not None
+    with pytest.raises(InvalidCursor):
+        reports_store.queue_page(1, cursor)
+
+
+_QUEUE_POSITIONS = [*QUEUE_FORGERIES, {"p": 4, "k": None}, {"p": -1, "k": None}, {"p": "0", "k": None}]
+
+
+@pytest.mark.parametrize("position", _QUEUE_POSITIONS, ids=range(len(_QUEUE_POSITIONS)))
 def test_a_sealed_queue_position_of_the_wrong_shape_is_refused(
     reports_store: ReportsStore, sealer: CursorSealer, position: Any
 ) -> None:
+    queue_of(reports_store, ("a", Priority.NORMAL, 0))
     with pytest.raises(InvalidCursor):
         reports_store.queue_page(1, sealed(sealer, "queue", position))
+
+
+_QUEUE_KEY = {"pk": {"S": "CASE#a"}, "sk": {"S": "CASE"}, "queue_pk": {"S": "Q#2"}, "queue_sk": {"S": "x#a"}}
+
+
+def test_a_sealed_queue_position_with_a_fractional_priority_is_refused(
+    reports_store: ReportsStore, sealer: CursorSealer
+) -> None:
+    queue_of(reports_store, ("a", Priority.NORMAL, 0))
+    with pytest.raises(InvalidCursor):
+        reports_store.queue_page(1, sealed(sealer, "queue", {"p": 2.0, "k": _QUEUE_KEY}))
+
+
+# -- decisions -----------------------------------------------------------------------------------------------------
+def test_a_decision_at_the_revision_read_decides_the_case(reports_store: ReportsStore) -> None:
+    # Given an open case / When it is decided at its revision
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    decision = decide(reports_store, case, affected="owner-1")
+    # Then the case names the decision, and the decision reads back
+    assert reports_store.get_case("case-1") == replace(case, decision_id="d-1", decided_at=decision.decided_at)
+    assert reports_store.get_decision("d-1") == decision
+
+
+def test_a_decision_from_a_stale_revision_is_a_version_conflict_and_writes_nothing(
+    reports_store: ReportsStore,
+) -> None:
+    # Given a case that gained a report after the moderator read it
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    grown = add_to(reports_store, case, filed(reports_store, "report-2", "r-2"))
+    # When the moderator decides the revision they read
+    with pytest.raises(VersionConflict):
+        decide(reports_store, case)
+    # Then the case is still open and no decision exists
+    assert reports_store.get_case("case-1") == grown
+    assert reports_store.get_decision("d-1") is None
+
+
+def test_deciding_a_decided_case_is_a_version_conflict_and_keeps_the_first_decision(
+    reports_store: ReportsStore,
+) -> None:
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    first = decide(reports_store, case)
+    with pytest.raises(VersionConflict):
+        decide(reports_store, case, "d-2", outcome=ACTION_TAKEN)
+    assert case_of(reports_store, "case-1").decision_id == first.decision_id
+    assert reports_store.get_decision("d-2") is None
+
+
+def test_deciding_a_case_that_does_not_exist_is_a_version_conflict(reports_store: ReportsStore) -> None:
+    ghost = opened_case("ghost", [report("report-1")])
+    with pytest.raises(VersionConflict):
+        decide(reports_store, ghost)
+    assert reports_store.get_decision("d-1") is None
+
+
+def test_a_decision_never_made_reads_as_none(reports_store: ReportsStore) -> None:
+    assert reports_store.get_decision("nothing") is None
+
+
+def test_a_reversal_becomes_the_cases_decision_and_marks_the_old_one_superseded(reports_store: ReportsStore) -> None:
+    # Given a decided case / When its decision is reversed
+    first = decide(reports_store, open_case(reports_store, "case-1", filed(reports_store, "report-1")))
+    reversal = reverse(reports_store, first, "d-2")
+    # Then the case names the reversal, which reads back, and the old decision stays, superseded
+    case = case_of(reports_store, "case-1")
+    assert (case.decision_id, case.decided_at) == ("d-2", reversal.decided_at)
+    assert reports_store.get_decision("d-2") == reversal
+    assert reports_store.get_decision("d-1") == replace(first, superseded_by="d-2")
+
+
+def test_reversing_a_decision_that_is_no_longer_the_cases_is_a_version_conflict(reports_store: ReportsStore) -> None:
+    # Given a decision already reversed once
+    first = decide(reports_store, open_case(reports_store, "case-1", filed(reports_store, "report-1")))
+    reverse(reports_store, first, "d-2")
+    # When it is reversed again / Then it is refused and the first reversal stands
+    with pytest.raises(VersionConflict):
+        reverse(reports_store, first, "d-3", outcome=NO_VIOLATION)
+    assert case_of(reports_store, "case-1").decision_id == "d-2"
+    assert reports_store.get_decision("d-3") is None
+
+
+def test_reversing_the_decision_of_an_open_case_is_a_version_conflict(reports_store: ReportsStore) -> None:
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    with pytest.raises(VersionConflict):
+        reverse(reports_store, decision_on(case, "d-1"), "d-2")
+    assert case_of(reports_store, "case-1").is_open
+
+
+def decided_for(store: ReportsStore, account: str, count: int) -> list[Decision]:
+    """`count` decisions addressed to `account`, an hour apart, each on its own case."""
+    decisions = []
+    for n in range(count):
+        target = Target("video", f"{account}-{n}")
+        case = open_case(store, f"{account}-case-{n}", filed(store, f"{account}-report-{n}", target=target))
+        at = NOW + timedelta(hours=n + 1)
+        decisions.append(decide(store, case, f"{account}-d-{n}", outcome=ACTION_TAKEN, at=at, affected=account))
+    return decisions
+
+
+def test_decisions_for_an_account_come_newest_first_and_only_its_own(reports_store: ReportsStore) -> None:
+    mine = decided_for(reports_store, "owner-1", 3)
+    decided_for(reports_store, "owner-2", 1)
+    decide(reports_store, open_case(reports_store, "case-x", filed(reports_store, "report-x")), "unaddressed")
+    assert reports_store.decisions_for("owner-1", 10, None) == (mine[::-1], None)
+
+
+def test_a_reversal_addressed_to_an_account_is_listed_before_the_decision_it_replaced(
+    reports_store: ReportsStore,
+) -> None:
+    (first,) = decided_for(reports_store, "owner-1", 1)
+    case = case_of(reports_store, first.case_id)
+    reversal = decision_on(
+        case,
+        "d-2",
+        NO_VIOLATION,
+        at=first.decided_at + timedelta(days=1),
+        affected="owner-1",
+        supersedes=first.decision_id,
+    )
+    reverse_on_appeal(reports_store, reversal)
+    assert ids(reports_store.decisions_for("owner-1", 10, None)[0]) == ["d-2", first.decision_id]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4])
+def test_paging_an_accounts_decisions_yields_each_once_newest_first(reports_store: ReportsStore, limit: int) -> None:
+    mine = decided_for(reports_store, "owner-1", 4)
+    listed = every_page(lambda size, cursor: reports_store.decisions_for("owner-1", size, cursor), limit)
+    assert listed == mine[::-1]
+
+
+def test_a_decisions_cursor_does_not_page_another_accounts_decisions(reports_store: ReportsStore) -> None:
+    decided_for(reports_store, "owner-1", 2)
+    decided_for(reports_store, "owner-2", 2)
+    cursor = reports_store.decisions_for("owner-1", 1, None)[1]
+    assert cursor is not None
+    for other in ("owner-2", "ghost"):
+        with pytest.raises(InvalidCursor):
+            reports_store.decisions_for(other, 1, cursor)
+    for bad in tampered(cursor):
+        with pytest.raises(InvalidCursor):
+            reports_store.decisions_for("owner-1", 1, bad)
+
+
+_DECISION_POSITIONS = [
+    *GENERIC_FORGERIES,
+    ["2026-11-25T12:00:00+00:00", ""],
+    ["not a time", "d-1"],
+    {
+        "pk": {"S": "DECISION#d"},
+        "sk": {"S": "DECISION"},
+        "affected_pk": {"S": "ACCOUNT#owner-2"},
+        "affected_sk": {"S": "x"},
+    },
+    {"pk": {"S": "DECISION#d"}, "sk": {"S": "DECISION"}},
+]
+
+
+@pytest.mark.parametrize("position", _DECISION_POSITIONS, ids=range(len(_DECISION_POSITIONS)))
+def test_a_sealed_decisions_position_of_the_wrong_shape_is_refused(
+    reports_store: ReportsStore, sealer: CursorSealer, position: Any
+) -> None:
+    decided_for(reports_store, "owner-1", 1)
+    with pytest.raises(InvalidCursor):
+        reports_store.decisions_for("owner-1", 1, sealed(sealer, "decisions:owner-1", position))
+
+
+# -- transparency statements ---------------------------------------------------------------------------------------
+def decided_at(store: ReportsStore, *moments: datetime) -> list[str]:
+    """A decision with a statement at each moment; returns their ids."""
+    made = []
+    for n, at in enumerate(moments):
+        case = open_case(store, f"case-{n}", filed(store, f"report-{n}", target=Target("video", f"v-{n}")))
+        made.append(decide(store, case, f"d-{n}", outcome=ACTION_TAKEN, at=at, affected="owner-1").decision_id)
+    return made
+
+
+def test_statements_are_those_of_decisions_made_in_the_range_oldest_first(reports_store: ReportsStore) -> None:
+    # Given decisions before, at the start of, inside, at the end of and after a range over two day boundaries
+    day = datetime(2026, 11, 25, tzinfo=UTC)
+    since, until = day + timedelta(hours=12), day + timedelta(days=2, hours=12)
+    decided_at(
+        reports_store,
+        since - timedelta(microseconds=1),
+        day + timedelta(days=2),
+        since,
+        day + timedelta(days=1, hours=23, minutes=59),
+        until - timedelta(microseconds=1),
+        until,
+    )
+    # When the range's statements are read / Then they are those in [since, until), oldest first
+    records, cursor = reports_store.statements(since, until, 10, None)
+    assert records == [statement(d) for d in ("d-2", "d-3", "d-1", "d-4")]
+    assert cursor is None
+
+
+def test_a_decision_without_a_statement_is_not_listed(reports_store: ReportsStore) -> None:
+    decide(reports_store, open_case(reports_store, "case-1", filed(reports_store, "report-1")))
+    assert reports_store.statements(NOW, NOW + timedelta(days=1), 10, None) == ([], None)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5])
+def test_paging_statements_yields_each_once_oldest_first(reports_store: ReportsStore, limit: int) -> None:
+    made = decided_at(reports_store, *(NOW + timedelta(hours=11 * n) for n in range(5)))
+    records = every_page(
+        lambda size, cursor: reports_store.statements(NOW, NOW + timedelta(days=3), size, cursor), limit
+    )
+    assert records == [statement(d) for d in made]
+
+
+def test_a_statements_cursor_does_not_page_another_range(reports_store: ReportsStore) -> None:
+    decided_at(reports_store, NOW, NOW + timedelta(hours=1))
+    cursor = reports_store.statements(NOW, NOW + timedelta(days=1), 1, None)[1]
+    assert cursor is not None
+    with pytest.raises(InvalidCursor):
+        reports_store.statements(NOW, NOW + timedelta(days=2), 1, cursor)
+    for bad in tampered(cursor):
+        with pytest.raises(InvalidCursor):
+            reports_store.statements(NOW, NOW + timedelta(days=1), 1, bad)
+
+
+_STATEMENT_POSITIONS = [*GENERIC_FORGERIES, {"d": 5, "k": None}, {"d": "not a day", "k": None}, ["x", "d-1"]]
+
+
+@pytest.mark.parametrize("position", _STATEMENT_POSITIONS, ids=range(len(_STATEMENT_POSITIONS)))
+def test_a_sealed_statements_position_of_the_wrong_shape_is_refused(
+    reports_store: ReportsStore, sealer: CursorSealer, position: Any
+) -> None:
+    since, until = NOW, NOW + timedelta(days=1)
+    decided_at(reports_store, NOW)
+    with pytest.raises(InvalidCursor):
+        reports_store.statements(
+            since, until, 1, sealed(sealer, f"statements:{since.isoformat()}:{until.isoformat()}", position)
+        )
+
+
+_OUT_OF_RANGE = [
+    # a position in the next day's partition, handed over as one in the first day's
+    {
+        "d": "2026-11-25",
+        "k": {
+            "pk": {"S": "DECISION#d-1"},
+            "sk": {"S": "DECISION"},
+            "stmt_pk": {"S": "STMT#2026-11-26"},
+            "stmt_sk": {"S": "2026-11-26T12:00:00+00:00#d-1"},
+        },
+    },
+    {"d": "2026-11-01", "k": None},  # a day before the range: every day from it would be queried
+]
+
+
+@pytest.mark.parametrize("position", _OUT_OF_RANGE, ids=["foreign-partition", "day-before-range"])
+def test_a_sealed_statements_position_outside_its_range_is_refused(
+    reports_store: ReportsStore, sealer: CursorSealer, position: Any
+) -> None:
+    since, until = NOW, NOW + timedelta(days=2)
+    decided_at(reports_store, NOW, NOW + timedelta(days=1))
+    with pytest.raises(InvalidCursor):
+        reports_store.statements(
+            since, until, 5, sealed(sealer, f"statements:{since.isoformat()}:{until.isoformat()}", position)
+        )
+
+
+def test_changing_a_statement_passed_in_or_read_does_not_change_what_is_stored(reports_store: ReportsStore) -> None:
+    # Given a decision recorded with a statement the caller still holds
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    record = statement("d-1")
+    decision = decision_on(case, "d-1", ACTION_TAKEN, at=NOW, affected="o-1")
+    reports_store.record_decision(decision, 1, record, decided_event(decision, 1))
+    # When the caller edits it, and the copy it reads back
+    record["category"] = "edited"
+    reports_store.statements(NOW, NOW + timedelta(days=1), 10, None)[0][0]["category"] = "edited too"
+    # Then the stored statement is unchanged
+    assert reports_store.statements(NOW, NOW + timedelta(days=1), 10, None)[0] == [statement("d-1")]
+
+
+# -- close-out -----------------------------------------------------------------------------------------------------
+def test_a_cases_reports_are_those_it_holds_as_stored(reports_store: ReportsStore) -> None:
+    # Given a case grown from two reports, and another target's case
+    first, second = filed(reports_store, "report-1"), filed(reports_store, "report-2", "r-2")
+    case = add_to(reports_store, open_case(reports_store, "case-1", first), second)
+    open_case(reports_store, "case-2", filed(reports_store, "report-3", target=VIDEO))
+    # When its reports are read / Then they are its two, as filed
+    assert sorted(reports_store.case_reports(case), key=lambda r: r.report_id) == [first, second]
+
+
+def test_marking_reports_decided_writes_the_decision_onto_them_and_may_be_repeated(
+    reports_store: ReportsStore,
+) -> None:
+    # Given a decided case's reports
+    new = filed(reports_store, "report-1")
+    case = open_case(reports_store, "case-1", new)
+    decision = decide(reports_store, case)
+    # When they are marked decided, twice
+    for _ in range(2):
+        reports_store.mark_decided(reports_store.case_reports(case), decision, NOW + timedelta(days=400))
+    # Then each reads decided, as stored and as read, and is listed once
+    decided = replace(new, status=ReportStatus.DECIDED, case_id="case-1", decision=decision)
+    assert reports_store.case_reports(case) == [decided]
+    assert reports_store.reports_by("r-1", 10, None) == ([decided], None)
+
+
+def test_an_unfounded_outcome_counts_once_per_decision(reports_store: ReportsStore) -> None:
+    # Given a no_violation decision
+    case = open_case(reports_store, "case-1", filed(reports_store, "report-1"))
+    decision = decide(reports_store, case)
+    # When it is counted against the reporters twice (a repeated close-out), naming one reporter twice
+    for _ in range(2):
+        reports_store.record_unfounded(["r-1", "r-2", "r-1"], decision, WINDOW_DAYS)
+    # Then each reporter has it once, at the decision's time
+    assert unfounded_of(reports_store, "r-1") == {"d-1": decision.decided_at}
+    assert unfounded_of(reports_store, "r-2") == {"d-1": decision.decided_at}
+    assert unfounded_of(reports_store, "r-3") == {}
+
+
+def test_counting_an_unfounded_outcome_drops_those_past_the_window(reports_store: ReportsStore) -> None:
+    # Given outcomes counted 31 and 29 days before a new one
+    case = opened_case("case-1", [report("report-1")])
+    new_at = NOW + timedelta(days=60)
+    for decision_id, days in (("lapsed", WINDOW_DAYS + 1), ("recent", WINDOW_DAYS - 1), ("edge", WINDOW_DAYS)):
+        reports_store.record_unfounded(
+            ["r-1"], decision_on(case, decision_id, at=new_at - timedelta(days=days)), WINDOW_DAYS
+        )
+    # When the new one is counted / Then only those inside the window are kept with it
+    reports_store.record_unfounded(["r-1"], decision_on(case, "new", at=new_at), WINDOW_DAYS)
+    assert unfounded_of(reports_store, "r-1") == {
+        "recent": new_at - timedelta(days=WINDOW_DAYS - 1),
+        "new": new_at,
+    }
+
+
+def test_withdrawing_an_unfounded_outcome_removes_only_that_one(reports_store: ReportsStore) -> None:
+    case = opened_case("case-1", [report("report-1")])
+    for decision_id in ("d-1", "d-2"):
+        reports_store.record_unfounded(["r-1", "r-2"], decision_on(case, decision_id), WINDOW_DAYS)
+    reports_store.withdraw_unfounded(["r-1", "r-3"], "d-1")
+    assert set(unfounded_of(reports_store, "r-1")) == {"d-2"}
+    assert set(unfounded_of(reports_store, "r-2")) == {"d-1", "d-2"}
+    assert unfounded_of(reports_store, "r-3") == {}
+
+
+def test_finishing_a_decision_changes_nothing_the_port_reads_and_may_be_repeated(
+    reports_store: ReportsStore,
+) -> None:
+    # Given a decided, closed-out case
+    new = filed(reports_store, "report-1")
+    case = open_case(reports_store, "case-1", new)
+    decision = decide(reports_store, case, affected="owner-1")
+    reports_store.mark_decided([new], decision, NOW + timedelta(days=400))
+
+    def seen() -> tuple[Any, ...]:
+        return (
+            reports_store.get_report("report-1"),
+            reports_store.get_case("case-1"),
+            reports_store.case_events("case-1"),
+            reports_store.get_decision("d-1"),
+            reports_store.target_state(COMMENT, [new]),
+            reports_store.case_reports(case_of(reports_store, "case-1")),
+            reports_store.decisions_for("owner-1", 10, None)[0],
+            reports_store.queue_page(10, None)[0],
+        )
+
+    before = seen()
+    # When the decision is finished, twice
+    for _ in range(2):
+        reports_store.finish_decision(decision, case_of(reports_store, "case-1"), NOW + timedelta(days=400))
+    # Then everything reads as before
+    assert seen() == before

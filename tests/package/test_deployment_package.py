@@ -134,8 +134,9 @@ def test_the_api_authorizer_is_cognito(package: Package) -> None:
         assert definition["x-amazon-apigateway-authorizer"]["type"] == "cognito_user_pools"
 
 
-def test_no_function_but_the_api_handler_and_no_local_authorizer(package: Package) -> None:
-    # Given the SAM template / Then the API handler is the only function, and nothing is a local (HS256) authorizer
-    assert set(resources_of_type(package.template, "AWS::Serverless::Function")) == {"APIHandler"}
+def test_no_function_but_the_api_handler_and_the_stream_consumer_and_no_local_authorizer(package: Package) -> None:
+    # Given the SAM template / Then the API handler and the reports stream consumer are the only functions, and
+    # nothing is a local (HS256) authorizer
+    assert set(resources_of_type(package.template, "AWS::Serverless::Function")) == {"APIHandler", "ReportsStream"}
     flattened = [name.lower().replace("_", "") for name in package.template["Resources"]]
     assert not [name for name in flattened if "localjwt" in name or "authorizer" in name]

@@ -12,9 +12,7 @@ import pytest
 from chalicelib.identity import MODERATOR, SIGNUP_SERVICE, Caller
 from chalicelib.policy import Policy, load_policy
 from chalicelib.services.accounts import AccountsDeps
-from chalicelib.services.moderation import ModerationDeps
-from chalicelib.services.reports import ReportingDeps
-from tests.fakes import FakeIdempotency, FakeReportsStore, FakeSettingsStore
+from tests.fakes import FakeSettingsStore
 
 SIGNUP = Caller(sub="signup-service", groups=frozenset({SIGNUP_SERVICE}))
 MODERATOR_CALLER = Caller(sub="mod-1", groups=frozenset({MODERATOR}))
@@ -42,30 +40,5 @@ def settings_store() -> FakeSettingsStore:
 
 
 @pytest.fixture
-def reports_store() -> FakeReportsStore:
-    return FakeReportsStore()
-
-
-@pytest.fixture
 def accounts(settings_store: FakeSettingsStore, policy: Policy, clock: list[datetime]) -> AccountsDeps:
     return AccountsDeps(store=settings_store, policy=policy, clock=lambda: clock[0])
-
-
-@pytest.fixture
-def reporting(
-    reports_store: FakeReportsStore, settings_store: FakeSettingsStore, policy: Policy, clock: list[datetime]
-) -> ReportingDeps:
-    return ReportingDeps(
-        reports=reports_store,
-        accounts=settings_store,
-        policy=policy,
-        clock=lambda: clock[0],
-        idempotency=FakeIdempotency(),
-        report_id_key=b"service-tests-report-id-key-32-bytes!",
-        fingerprint_key=b"service-tests-fingerprint-key-32-bytes",
-    )
-
-
-@pytest.fixture
-def moderation(reports_store: FakeReportsStore, policy: Policy, clock: list[datetime]) -> ModerationDeps:
-    return ModerationDeps(reports=reports_store, policy=policy, clock=lambda: clock[0])

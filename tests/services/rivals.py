@@ -7,12 +7,10 @@ that follows sees the store as a real race would leave it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from chalicelib.domain.models import Account, AuditEvent
-from chalicelib.domain.reports import Decision, RateWindow, Report
-from chalicelib.services.ports import SubmissionState, VersionConflict
-from tests.fakes import FakeReportsStore, FakeSettingsStore
+from chalicelib.services.ports import VersionConflict
+from tests.fakes import FakeSettingsStore
 
 Rival = Callable[[], object]
 
@@ -54,29 +52,3 @@ class RacedSettingsStore(FakeSettingsStore, _Rivals):
         except VersionConflict:
             self.conflicts += counted
             raise
-
-
-class RacedReportsStore(FakeReportsStore, _Rivals):
-    """Races the writes of reports; `refuse_decisions` makes every decision lose (a competing write each time)."""
-
-    def __init__(self) -> None:
-        FakeReportsStore.__init__(self)
-        _Rivals.__init__(self)
-        self.refuse_decisions = False
-        self.decision_attempts = 0
-
-    def record_report(
-        self, report: Report, state: SubmissionState, rate: RateWindow, duplicate_until: datetime, now: datetime
-    ) -> None:
-        counted = self._race()
-        try:
-            super().record_report(report, state, rate, duplicate_until, now)
-        except VersionConflict:
-            self.conflicts += counted
-            raise
-
-    def record_decision(self, decision: Decision, retention_until: datetime) -> int:
-        self.decision_attempts += 1
-        if self.refuse_decisions:
-            raise VersionConflict()
-        return super().record_decision(decision, retention_until)
