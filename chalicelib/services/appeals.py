@@ -128,9 +128,13 @@ def _appeal_id(key: bytes, appellant_id: str, decision_id: str, idempotency_key:
 
 def appeals_queue(deps: AppealsDeps, limit: int, cursor: str | None) -> tuple[list[Appeal], str | None]:
     try:
-        return deps.reports.appeals_queue(limit, cursor)
+        appeals, next_cursor = deps.reports.appeals_queue(limit, cursor)
     except InvalidCursor:
         raise InvalidCursorError() from None
+    # An appeal whose decision was already replaced on another appeal has nothing left to decide: its appellant reads
+    # the new decision and may appeal that one.
+    current = [a for a in appeals if (d := deps.reports.get_decision(a.decision_id)) and d.superseded_by is None]
+    return current, next_cursor
 
 
 @dataclass(frozen=True)
@@ -153,8 +157,8 @@ def decide_appeal(
     decision = store.get_decision(appeal.decision_id)
     if decision is None:
         raise NotFound("no such appeal")
-    if decision.moderator_id == moderator.sub:  # Art. 20(6): not solely by the person who decided
-        raise ConflictOfInterest("the moderator who made the decision may not decide its appeal")
+    if moderator.sub in {decision.moderator_id, appeal.appellant_id}:  # Art. 20(6); nobody judges their own appeal
+        raise ConflictOfInterest("the moderator who decided, or who appealed, may not decide this appeal")
     if appeal.status is not AppealStatus.OPEN:
         raise AlreadyDecided("this appeal is already decided")
     if decision.superseded_by is not None:

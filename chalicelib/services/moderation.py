@@ -68,6 +68,8 @@ def decide(
     """Decides the case if it is still at a revision the moderator names (If-Match)."""
     if revisions is None:
         raise PreconditionRequired('send the revision you reviewed as If-Match, e.g. If-Match: "3"')
+    if len(revisions) != 1:  # a list of revisions would decide reports nobody reviewed
+        raise CaseChanged('If-Match must name exactly the one revision you reviewed, e.g. If-Match: "3"')
     check_action(deps.policy, request.outcome, request.action, request.affected_account_id)
     store = deps.reports
     for attempt in range(MAX_ATTEMPTS):

@@ -264,3 +264,19 @@ def test_a_bad_statements_range_is_422(api: Api, query: str) -> None:
 def test_a_user_may_not_read_statements(api: Api) -> None:
     query = "from=2026-11-25T00:00:00Z&to=2026-11-26T00:00:00Z"
     assert_problem(api.call("GET", f"/v1/moderation/statements?{query}", headers=auth("reporter-a")), 403)
+
+
+def test_a_moderator_who_appealed_may_not_decide_their_own_appeal(api: Api) -> None:
+    decision_id = decided_case(api, NO_VIOLATION, reporters=("mod-9", "reporter-b"))
+    appeal_id = body(appeal(api, decision_id, "mod-9"))["appeal_id"]
+    response = decide_appeal(api, appeal_id, {**TAKEN_DOWN, "outcome": "reversed"}, ("mod-9", "moderator"))
+    assert_problem(response, 403, "conflict_of_interest")
+
+
+def test_an_appeal_of_a_decision_replaced_on_another_appeal_leaves_the_queue(api: Api) -> None:
+    decision_id = decided_case(api, TAKEN_DOWN)
+    first = body(appeal(api, decision_id, "reporter-a"))["appeal_id"]
+    appeal(api, decision_id, "owner-1")
+    reversal = {"outcome": "reversed", "action": None, "statement_of_reasons": STATEMENT}
+    assert decide_appeal(api, first, reversal).status_code == 200
+    assert body(api.call("GET", "/v1/moderation/appeals", headers=auth(*REVIEWER)))["items"] == []

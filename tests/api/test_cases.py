@@ -114,12 +114,12 @@ def test_a_decision_without_the_revision_it_saw_is_428_and_decides_nothing(api: 
     assert body(read_case(api, case["case_id"]))["status"] == "open"
 
 
-@pytest.mark.parametrize("if_match", ['W/"1"', '"01"', '"x"', "1"])
+@pytest.mark.parametrize("if_match", ['W/"1"', '"01"', '"x"', "1", '"1", "2"', '"0", "1", "2", "3"'])
 def test_an_if_match_that_cannot_name_a_revision_is_412(api: Api, if_match: str) -> None:
     # Given an open case at revision 1 / When the decision's If-Match is weak, padded, not a number or unquoted
     report(api, "reporter-a")
     case = the_case(api)
-    # Then it is 412 and nothing is decided (strong comparison, as for settings)
+    # Then it is 412 and nothing is decided (strong comparison; exactly one revision, the one reviewed)
     assert decide(api, case["case_id"], if_match).status_code == 412
     assert body(read_case(api, case["case_id"]))["status"] == "open"
 
