@@ -10,7 +10,7 @@ from chalicelib.api.call import Call
 from chalicelib.api.documents import decision_out, rfc3339
 from chalicelib.api.http import checked_path_id, json_response, page_limit, parse_body
 from chalicelib.api.idempotency_key import idempotency_key
-from chalicelib.api.moderation import CASE_ID
+from chalicelib.api.moderation import CASE_ID, statement_of
 from chalicelib.api.schemas import (
     AppealDecisionIn,
     AppealDecisionOut,
@@ -19,7 +19,7 @@ from chalicelib.api.schemas import (
     AppealRequest,
     AppealsPage,
 )
-from chalicelib.domain.reports import Appeal, StatementOfReasons
+from chalicelib.domain.reports import Appeal
 from chalicelib.services.appeals import AppealDecisionRequest, appeals_queue, decide_appeal, file_appeal
 
 
@@ -52,9 +52,7 @@ def decide(call: Call) -> Response:
     appeal_id = checked_path_id(call.params["appeal_id"], CASE_ID, "appeal")
     body = parse_body(AppealDecisionIn, call.request.raw_body)
     given = body.statement_of_reasons
-    statement = StatementOfReasons(
-        facts=given.facts, ground=given.ground, automated=given.automated, redress=given.redress
-    )
+    statement = statement_of(given)
     request = AppealDecisionRequest(body.outcome, body.action, statement, given.ground_kind, body.affected_account_id)
     appeal, reversal = decide_appeal(call.deps.appeals, appeal_id, request, call.scope.signed_in)
     call.scope.metrics.append(("AppealDecisions", {"outcome": appeal.status.value}))

@@ -9,12 +9,24 @@ from chalice.app import Response
 from chalicelib.api.call import Call
 from chalicelib.api.documents import case_detail, case_out, decision_out
 from chalicelib.api.http import checked_path_id, etag, if_match_version, json_response, page_limit, parse_body
-from chalicelib.api.schemas import ACCOUNT_ID_PATTERN, DecisionRequestIn, MuteOut, MuteRequest, QueuePage
+from chalicelib.api.schemas import (
+    ACCOUNT_ID_PATTERN,
+    DecisionRequestIn,
+    MuteOut,
+    MuteRequest,
+    QueuePage,
+    StatementOfReasonsIn,
+)
 from chalicelib.domain.reports import StatementOfReasons
 from chalicelib.services.moderation import DecisionRequest, decide, moderation_queue, mute_reporter, read_case
 
 _ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
 CASE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def statement_of(given: StatementOfReasonsIn) -> StatementOfReasons:
+    """The statement of reasons a decision (or an appeal's decision) sends, as the domain keeps it."""
+    return StatementOfReasons(facts=given.facts, ground=given.ground, automated=given.automated, redress=given.redress)
 
 
 def queue(call: Call) -> Response:
@@ -34,9 +46,7 @@ def decide_case(call: Call) -> Response:
     case_id = checked_path_id(call.params["case_id"], CASE_ID, "case")
     body = parse_body(DecisionRequestIn, call.request.raw_body)
     given = body.statement_of_reasons
-    statement = StatementOfReasons(
-        facts=given.facts, ground=given.ground, automated=given.automated, redress=given.redress
-    )
+    statement = statement_of(given)
     request = DecisionRequest(body.outcome, body.action, statement, given.ground_kind, body.affected_account_id)
     decision = decide(deps, case_id, if_match_version(call.header("If-Match")), request, call.scope.signed_in)
     call.scope.metrics.append(("Decisions", {"outcome": decision.outcome}))

@@ -12,18 +12,14 @@ import os  # os.urandom only
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Chalice
 
-from chalicelib.domain.errors import DomainError
-from chalicelib.domain.reports import Report
-from chalicelib.observability import logger
-from chalicelib.policy import Policy, load_policy
-from chalicelib.services.aggregation import AggregationDeps, aggregate, reports_by_target
-from chalicelib.services.closeout import CloseOutDeps, close_out
-from chalicelib.services.ports import Clock, ReportsStore
-from chalicelib.store.reports_store import decision_id_from_stream_image, report_from_stream_image
+if TYPE_CHECKING:  # the API function imports this module too (app.py): it pays for the consumer only when it runs
+    from chalicelib.domain.reports import Report
+    from chalicelib.policy import Policy
+    from chalicelib.services.ports import Clock, ReportsStore
 
 # The CDK stack (issue 11) gives the function the table's real stream ARN; packaging without one still builds.
 REPORTS_STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:eu-west-1:000000000000:table/safety-reports/stream/placeholder"
@@ -38,6 +34,8 @@ class StreamDeps:
 
 def handle_reports_stream(event: Mapping[str, Any], deps: StreamDeps) -> dict[str, Any]:
     """Processes one batch; answers the sequence numbers that failed (Lambda's `batchItemFailures`)."""
+    from chalicelib.store.reports_store import decision_id_from_stream_image, report_from_stream_image
+
     reports: list[tuple[str, Report]] = []
     decisions: list[tuple[str, str]] = []
     for record in event.get("Records", []):
@@ -60,6 +58,10 @@ def _order(sequence: str) -> tuple[int, str]:
 
 
 def _aggregate(deps: StreamDeps, records: list[tuple[str, Report]]) -> list[str]:
+    from chalicelib.domain.errors import DomainError
+    from chalicelib.observability import logger
+    from chalicelib.services.aggregation import AggregationDeps, aggregate, reports_by_target
+
     sequences: dict[str, list[str]] = {}
     for sequence, report in records:
         sequences.setdefault(report.report_id, []).append(sequence)
@@ -75,6 +77,10 @@ def _aggregate(deps: StreamDeps, records: list[tuple[str, Report]]) -> list[str]
 
 
 def _close_out(deps: StreamDeps, decisions: list[tuple[str, str]]) -> list[str]:
+    from chalicelib.domain.errors import DomainError
+    from chalicelib.observability import logger
+    from chalicelib.services.closeout import CloseOutDeps, close_out
+
     failed: list[str] = []
     for sequence, decision_id in decisions:
         try:
@@ -89,10 +95,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def compose_stream_worker(env: Mapping[str, str], clock: Clock = utc_now) -> StreamDeps:
+def compose_stream_worker(env: Mapping[str, str], clock: Clock | None = None) -> StreamDeps:
     """What the consumer uses, and only that: the reports table, the policy, the clock (no secrets: it never pages
     for a client, so its cursor key is random and unused)."""
     from chalicelib.config import load_worker_config
+    from chalicelib.policy import load_policy
     from chalicelib.store.cursors import CursorSealer
     from chalicelib.store.dynamo import make_dynamodb_client
     from chalicelib.store.reports_store import ReportsStore as DynamoReportsStore
@@ -100,7 +107,7 @@ def compose_stream_worker(env: Mapping[str, str], clock: Clock = utc_now) -> Str
     config = load_worker_config(env)
     client = functools.cache(lambda: make_dynamodb_client(config.region))
     store = DynamoReportsStore(config.reports_table, client, CursorSealer(os.urandom(32)))
-    return StreamDeps(reports=store, policy=load_policy(), clock=clock)
+    return StreamDeps(reports=store, policy=load_policy(), clock=clock or utc_now)
 
 
 def register_reports_stream(app: Chalice, compose: Callable[[], StreamDeps], stream_arn: str | None) -> None:
