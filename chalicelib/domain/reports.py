@@ -6,6 +6,7 @@ in danger or self-harm keeps its urgency: muting lowers everything else to `low`
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -291,3 +292,13 @@ def reversed_outcome(decision: Decision, action: str | None) -> tuple[str, str |
     if decision.outcome == NO_VIOLATION:
         return ACTION_TAKEN, action
     return NO_VIOLATION, None
+
+
+MEMBERSHIP_SHARDS = 16
+
+
+def membership_bucket(report: Report) -> str:
+    """Which membership record holds a report: its minute and one of 16 shards of report ids. One record holds about
+    10,000 ids (DynamoDB's 400 KB item), so a target can take about 160,000 reports a minute before one fills."""
+    shard = zlib.crc32(report.report_id.encode()) % MEMBERSHIP_SHARDS
+    return f"{report.received_at:%Y-%m-%dT%H:%M}#{shard:02d}"

@@ -12,12 +12,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from chalicelib.domain.errors import Unavailable
-from chalicelib.domain.reports import CaseEvent, CaseEventKind, Report, Source, Target, opened_case, with_reports
+from chalicelib.domain.reports import (
+    CaseEvent,
+    CaseEventKind,
+    Report,
+    Source,
+    Target,
+    membership_bucket,
+    opened_case,
+    with_reports,
+)
 from chalicelib.services.ports import Clock, ReportsStore, VersionConflict
 from chalicelib.services.retry import pause_before_retry
 
 MAX_ATTEMPTS = 5
-MAX_MINUTES_PER_WRITE = 50  # each minute of reports is one membership item in the transaction (at most 100 items)
+MAX_BUCKETS_PER_WRITE = 50  # each membership record is one item in the transaction (at most 100 items)
 
 
 @dataclass(frozen=True)
@@ -39,12 +48,12 @@ def aggregate(deps: AggregationDeps, target: Target, reports: list[Report]) -> i
 
 
 def _chunks(reports: list[Report]) -> Iterator[list[Report]]:
-    by_minute: dict[str, list[Report]] = {}
+    by_bucket: dict[str, list[Report]] = {}
     for report in sorted(reports, key=lambda r: r.received_at):
-        by_minute.setdefault(report.received_at.strftime("%Y-%m-%dT%H:%M"), []).append(report)
-    minutes = list(by_minute.values())
-    for start in range(0, len(minutes), MAX_MINUTES_PER_WRITE):
-        yield [report for minute in minutes[start : start + MAX_MINUTES_PER_WRITE] for report in minute]
+        by_bucket.setdefault(membership_bucket(report), []).append(report)
+    buckets = list(by_bucket.values())
+    for start in range(0, len(buckets), MAX_BUCKETS_PER_WRITE):
+        yield [report for bucket in buckets[start : start + MAX_BUCKETS_PER_WRITE] for report in bucket]
 
 
 def _add_chunk(deps: AggregationDeps, target: Target, reports: list[Report]) -> int:

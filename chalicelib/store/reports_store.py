@@ -7,9 +7,11 @@ Layout (private to this module):
   listed), the Idempotency-Key's answer, the rolling rate window, a mute, unfounded outcomes (`u_<decision>`: when)
   and 24-hour duplicate guards.
 - `TARGET#<type>#<id> / OPEN`: the id of the target's latest case (decided or not).
-- `TARGET#<type>#<id> / SEEN#<minute>`: which case holds each report received in that minute (`c_<case>`: a set of
-  report ids) and which of those cases are still open (`open_cases`). This is both the membership a close-out reads
-  and what makes aggregation idempotent: a stream record whose report is already held changes nothing.
+- `TARGET#<type>#<id> / SEEN#<minute>#<shard>`: which case holds each report received in that minute whose id falls
+  in that shard (`c_<case>`: a set of report ids; see `membership_bucket`) and which of those cases are still open
+  (`open_cases`). This is both the membership a close-out reads (a query over the minutes from the case's first
+  report to its last) and what makes aggregation idempotent: a stream record whose report is already held changes
+  nothing.
 - `CASE#<id> / CASE`: the case (the queue item), with `queue_pk = Q#<priority>` / `queue_sk = <first>#<case>` while
   open, so the `moderation_queue` index has one partition per priority; `EVENT#<at>#<revision>#<kind>`: its log.
 - `DECISION#<id> / DECISION`: a decision, with `affected_pk/affected_sk` (the `decisions_by_account` index) and, when
@@ -42,6 +44,7 @@ from chalicelib.domain.reports import (
     Source,
     StatementOfReasons,
     Target,
+    membership_bucket,
 )
 from chalicelib.services.ports import AppealGuard, Filing, InvalidCursor, KeyUse, Mute, SubmissionState, TargetState
 from chalicelib.store.cursors import CursorSealer, key_position
@@ -86,12 +89,8 @@ def _decision_key(decision_id: str) -> dict[str, Any]:
     return _key(f"DECISION#{decision_id}", "DECISION")
 
 
-def _minute(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M")
-
-
-def _seen_key(target: Target, minute: str) -> dict[str, Any]:
-    return _key(_target_pk(target), f"SEEN#{minute}")
+def _seen_key(target: Target, bucket: str) -> dict[str, Any]:
+    return _key(_target_pk(target), f"SEEN#{bucket}")
 
 
 def _filed_sk(report: Report) -> str:
@@ -267,10 +266,10 @@ class ReportsStore(TableAdapter):
         """report id -> the id of the case that holds it, for reports some case holds."""
         if not reports:
             return {}
-        buckets = self._batch_get([_seen_key(r.target, _minute(r.received_at)) for r in reports])
+        buckets = self._batch_get([_seen_key(r.target, membership_bucket(r)) for r in reports])
         holding = {}
         for report in reports:
-            bucket = buckets.get((_target_pk(report.target), f"SEEN#{_minute(report.received_at)}"), {})
+            bucket = buckets.get((_target_pk(report.target), f"SEEN#{membership_bucket(report)}"), {})
             for name, members in bucket.items():
                 if name.startswith("c_") and report.report_id in members:
                     holding[report.report_id] = name[2:]
@@ -279,7 +278,7 @@ class ReportsStore(TableAdapter):
     # -- aggregation -------------------------------------------------------------------------------------------------
     def target_state(self, target: Target, reports: list[Report]) -> TargetState:
         pointer_key = _key(_target_pk(target), "OPEN")
-        found = self._batch_get([pointer_key, *(_seen_key(target, _minute(r.received_at)) for r in reports)])
+        found = self._batch_get([pointer_key, *(_seen_key(target, membership_bucket(r)) for r in reports)])
         ids = {report.report_id for report in reports}
         held = {
             report_id
@@ -306,10 +305,10 @@ class ReportsStore(TableAdapter):
         event: CaseEvent,
         replaces: str | None = None,
     ) -> None:
-        minutes = sorted({_minute(report.received_at) for report in added})
+        buckets = sorted({membership_bucket(report) for report in added})
         if previous_revision is None:
             writes = [
-                self._put(_case_item(case, minutes), "attribute_not_exists(pk)"),
+                self._put(_case_item(case), "attribute_not_exists(pk)"),
                 self._put(
                     {**_key(_target_pk(case.target), "OPEN"), **to_item({"case_id": case.case_id})},
                     "attribute_not_exists(pk) OR case_id = :replaces",
@@ -317,7 +316,7 @@ class ReportsStore(TableAdapter):
                 ),
             ]
         else:
-            fields = {k: v for k, v in _case_item(case, minutes).items() if k not in {"pk", "sk", "minutes"}}
+            fields = {k: v for k, v in _case_item(case).items() if k not in {"pk", "sk"}}
             names = {f"#f{n}": name for n, name in enumerate(fields)}
             values = {f":f{n}": value for n, value in enumerate(fields.values())}
             assignments = ", ".join(f"#f{n} = :f{n}" for n in range(len(fields)))
@@ -326,24 +325,23 @@ class ReportsStore(TableAdapter):
                     "Update": {
                         "TableName": self._table,
                         "Key": _case_key(case.case_id),
-                        "UpdateExpression": f"SET {assignments} ADD minutes :minutes",
+                        "UpdateExpression": f"SET {assignments}",
                         "ConditionExpression": "revision = :previous AND attribute_not_exists(decision_id)",
                         "ExpressionAttributeNames": names,
                         "ExpressionAttributeValues": {
                             **values,
-                            ":minutes": {"SS": minutes},
                             ":previous": to_attr(previous_revision),
                         },
                     }
                 }
             ]
-        for minute in minutes:
-            members = sorted(r.report_id for r in added if _minute(r.received_at) == minute)
+        for bucket in buckets:
+            members = sorted(r.report_id for r in added if membership_bucket(r) == bucket)
             writes.append(
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": _seen_key(case.target, minute),
+                        "Key": _seen_key(case.target, bucket),
                         "UpdateExpression": "ADD #members :members, open_cases :case REMOVE expires_at",
                         "ExpressionAttributeNames": {"#members": f"c_{case.case_id}"},
                         "ExpressionAttributeValues": {":members": {"SS": members}, ":case": {"SS": [case.case_id]}},
@@ -353,9 +351,33 @@ class ReportsStore(TableAdapter):
         writes.append(self._put(_event_item(event)))
         self._transact(writes)
 
-    def _minutes_of(self, case_id: str) -> list[str]:
-        found = self._batch_get([_case_key(case_id)], projection="pk, sk, minutes")
-        return sorted(next(iter(found.values()), {}).get("minutes", ()))
+    def _membership_of(self, case: Case) -> list[tuple[dict[str, Any], set[str]]]:
+        """The case's membership records (key, report ids), found by a query over the minutes from its first report
+        to its last: no list of them on the case item, which could outgrow an item on a case that stays open long."""
+        first, last = (f"SEEN#{at:%Y-%m-%dT%H:%M}" for at in (case.first_reported_at, case.last_reported_at))
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ProjectionExpression": "pk, sk, #members",
+            "ExpressionAttributeNames": {"#members": f"c_{case.case_id}"},
+            "ExpressionAttributeValues": {
+                ":pk": to_attr(_target_pk(case.target)),
+                ":first": to_attr(first),
+                ":last": to_attr(last + "#~"),
+            },
+            "ConsistentRead": True,
+        }
+        found: list[tuple[dict[str, Any], set[str]]] = []
+        while True:
+            with translated_errors():
+                response = self.client.query(**query)
+            for item in response.get("Items", []):
+                members = item.get(f"c_{case.case_id}", {}).get("SS")
+                if members:
+                    found.append((_key(item["pk"]["S"], item["sk"]["S"]), set(members)))
+            if "LastEvaluatedKey" not in response:
+                return found
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -- the queue and cases -----------------------------------------------------------------------------------------
     def queue_page(self, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
@@ -625,9 +647,7 @@ class ReportsStore(TableAdapter):
 
     # -- close-out ---------------------------------------------------------------------------------------------------
     def case_reports(self, case: Case) -> list[Report]:
-        minutes = self._minutes_of(case.case_id)
-        buckets = self._batch_get([_seen_key(case.target, minute) for minute in minutes])
-        ids = sorted({rid for bucket in buckets.values() for rid in bucket.get(f"c_{case.case_id}", ())})
+        ids = sorted({report_id for _, members in self._membership_of(case) for report_id in members})
         found = self._batch_get([_report_key(report_id) for report_id in ids])
         return [_report_from_item(item) for item in found.values()]
 
@@ -682,8 +702,7 @@ class ReportsStore(TableAdapter):
         """The close-out's last step: the case, its log and its membership now expire with the retention (a minute
         bucket only once no case in it is open), and the decision is marked finished."""
         expires = _epoch(retention_until)
-        for minute in self._minutes_of(case.case_id):
-            key = _seen_key(case.target, minute)
+        for key, _ in self._membership_of(case):
             with translated_errors():
                 bucket = self.client.update_item(
                     TableName=self._table,
@@ -866,7 +885,7 @@ def decision_id_from_stream_image(image: dict[str, Any]) -> str | None:
     return str(image["pk"]["S"]).removeprefix("DECISION#")
 
 
-def _case_item(case: Case, minutes: list[str]) -> dict[str, Any]:
+def _case_item(case: Case) -> dict[str, Any]:
     values: dict[str, Any] = {
         "pk": f"CASE#{case.case_id}",
         "sk": "CASE",
@@ -886,7 +905,7 @@ def _case_item(case: Case, minutes: list[str]) -> dict[str, Any]:
     if case.is_open:
         values["queue_pk"] = _QUEUE_PARTITIONS[int(case.priority)]
         values["queue_sk"] = f"{_iso(case.first_reported_at)}#{case.case_id}"
-    return to_item(values) | {"minutes": {"SS": minutes}}
+    return to_item(values)
 
 
 def _case_from_item(item: dict[str, Any]) -> Case:

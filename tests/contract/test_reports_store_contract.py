@@ -982,6 +982,36 @@ def test_a_cases_reports_are_those_it_holds_as_stored(reports_store: ReportsStor
     assert sorted(reports_store.case_reports(case), key=lambda r: r.report_id) == [first, second]
 
 
+def test_a_case_spanning_days_holds_every_report_and_shares_no_minute_with_the_next_case(
+    reports_store: ReportsStore,
+) -> None:
+    # Given a case grown over three days, decided, and the next case opened in its last minute
+    spread = [filed(reports_store, f"report-{n}", f"r-{n}", at=NOW + timedelta(days=n, seconds=n)) for n in range(4)]
+    case = open_case(reports_store, "case-1", spread[0])
+    for later in spread[1:]:
+        case = add_to(reports_store, case, later)
+    decision = decide(reports_store, case)
+    late = filed(reports_store, "report-late", "r-9", at=NOW + timedelta(days=3, seconds=30))
+    open_case(reports_store, "case-2", late, replaces="case-1")
+    # When the first case's reports are read / Then they are its four, and the next case's report is not one of them
+    assert sorted(reports_store.case_reports(case), key=lambda r: r.report_id) == spread
+    reports_store.finish_decision(decision, case_of(reports_store, "case-1"), NOW + timedelta(days=400))
+    assert reports_store.case_reports(case_of(reports_store, "case-2")) == [late]
+
+
+def test_a_case_holds_twenty_thousand_reports_received_in_one_minute(reports_store: ReportsStore) -> None:
+    # Given 20,000 reports on one target within one minute: more ids than one 400 KB item holds
+    burst = [report(f"report-{n:05d}-{'x' * 20}", f"r-{n}", at=NOW + timedelta(microseconds=n)) for n in range(20_000)]
+    # When one case takes them all, and is decided and finished
+    case = open_case(reports_store, "case-1", *burst)
+    decision = decide(reports_store, case)
+    reports_store.finish_decision(decision, case_of(reports_store, "case-1"), NOW + timedelta(days=400))
+    # Then the target's state holds every one of them, once
+    assert reports_store.target_state(COMMENT, burst[:100]).held == {r.report_id for r in burst[:100]}
+    assert reports_store.target_state(COMMENT, burst[-100:]).held == {r.report_id for r in burst[-100:]}
+    assert case_of(reports_store, "case-1").report_count == 20_000
+
+
 def test_marking_reports_decided_writes_the_decision_onto_them_and_may_be_repeated(
     reports_store: ReportsStore,
 ) -> None:
