@@ -1,4 +1,4 @@
-"""Appeal views: file an appeal against a decision, the appeals queue, and deciding an appeal."""
+"""Appeal views: file an appeal against a decision, follow it, the appeals queue, and deciding an appeal."""
 
 from __future__ import annotations
 
@@ -18,9 +18,16 @@ from chalicelib.api.schemas import (
     AppealReceiptOut,
     AppealRequest,
     AppealsPage,
+    AppealStatusOut,
 )
 from chalicelib.domain.reports import Appeal
-from chalicelib.services.appeals import AppealDecisionRequest, appeals_queue, decide_appeal, file_appeal
+from chalicelib.services.appeals import (
+    AppealDecisionRequest,
+    appeals_queue,
+    decide_appeal,
+    file_appeal,
+    read_appeal,
+)
 
 
 def create_appeal(call: Call) -> Response:
@@ -39,6 +46,22 @@ def create_appeal(call: Call) -> Response:
             filed_at=rfc3339(appeal.filed_at),
         ),
         201,
+    )
+
+
+def get_appeal(call: Call) -> Response:
+    appeal_id = checked_path_id(call.params["appeal_id"], CASE_ID, "appeal")
+    appeal, in_force = read_appeal(call.deps.appeals, appeal_id, call.scope.signed_in)
+    return json_response(
+        AppealStatusOut(
+            appeal_id=appeal.appeal_id,
+            decision_id=appeal.decision_id,
+            status=cast(Any, appeal.status.value),
+            filed_at=rfc3339(appeal.filed_at),
+            decided_at=rfc3339(appeal.decided_at) if appeal.decided_at else None,
+            outcome=cast(Any, in_force.outcome),
+            replaced_by=appeal.new_decision_id,
+        )
     )
 
 

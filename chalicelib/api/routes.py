@@ -298,6 +298,17 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET",
+        "/v1/appeals/{appeal_id}",
+        "getAppeal",
+        "An appeal's status and the outcome in force, for its appellant (also moderators, auditors); anyone else 404",
+        frozenset({SIGNED_IN}),  # the service lets only the appellant, moderators and auditors see it
+        appeals.get_appeal,
+        {200: ("The appeal", schemas.AppealStatusOut)},
+        (404,),
+        parameters=(_path_param("appeal_id", "The appeal's id"),),
+    ),
+    Route(
+        "GET",
         "/v1/moderation/appeals",
         "getAppealsQueue",
         "Open appeals, oldest first (moderators)",

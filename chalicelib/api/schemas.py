@@ -368,6 +368,20 @@ class AppealOut(ResponseModel):
     status: Literal["open", "upheld", "reversed"]
 
 
+class AppealStatusOut(ResponseModel):
+    """An appeal as its appellant follows it: never who decided."""
+
+    appeal_id: str
+    decision_id: str = Field(description="The decision appealed")
+    status: Literal["open", "upheld", "reversed"]
+    filed_at: str
+    decided_at: str | None
+    outcome: Literal["no_violation", "action_taken"] = Field(
+        description="The outcome in force: the replacing decision's when reversed, else the appealed decision's"
+    )
+    replaced_by: str | None = Field(description="The decision that replaced the appealed one, when reversed")
+
+
 class AppealsPage(ResponseModel):
     items: list[AppealOut]
     next: str | None

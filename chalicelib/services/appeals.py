@@ -39,7 +39,7 @@ from chalicelib.domain.reports import (
     reversed_outcome,
 )
 from chalicelib.domain.statements import GroundKind
-from chalicelib.identity import Caller
+from chalicelib.identity import AUDITOR, MODERATOR, Caller
 from chalicelib.policy import Policy
 from chalicelib.services.idempotent import request_fingerprint
 from chalicelib.services.moderation import DecisionRequest, check_action, statement_record
@@ -135,6 +135,18 @@ def appeals_queue(deps: AppealsDeps, limit: int, cursor: str | None) -> tuple[li
     # the new decision and may appeal that one.
     current = [a for a in appeals if (d := deps.reports.get_decision(a.decision_id)) and d.superseded_by is None]
     return current, next_cursor
+
+
+def read_appeal(deps: AppealsDeps, appeal_id: str, caller: Caller) -> tuple[Appeal, Decision]:
+    """The appeal and the decision now in force for it (the replacing one when reversed), for the appellant,
+    moderators and auditors; anyone else gets the 404 of a missing appeal."""
+    appeal = deps.reports.get_appeal(appeal_id)
+    if appeal is None or not (caller.groups & {MODERATOR, AUDITOR} or caller.sub == appeal.appellant_id):
+        raise NotFound("no such appeal")
+    decision = deps.reports.get_decision(appeal.new_decision_id or appeal.decision_id)
+    if decision is None:
+        raise NotFound("no such appeal")
+    return appeal, decision
 
 
 @dataclass(frozen=True)

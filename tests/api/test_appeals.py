@@ -280,3 +280,67 @@ def test_an_appeal_of_a_decision_replaced_on_another_appeal_leaves_the_queue(api
     reversal = {"outcome": "reversed", "action": None, "statement_of_reasons": STATEMENT}
     assert decide_appeal(api, first, reversal).status_code == 200
     assert body(api.call("GET", "/v1/moderation/appeals", headers=auth(*REVIEWER)))["items"] == []
+
+
+# -- following an appeal -------------------------------------------------------------------------------------------
+def test_an_appellant_follows_their_appeal_from_open_to_reversed(api: Api, clock: list[datetime]) -> None:
+    # Given an open appeal of a no_violation
+    decision_id = decided_case(api, NO_VIOLATION)
+    appeal_id = body(appeal(api, decision_id, "reporter-a"))["appeal_id"]
+    path = f"/v1/appeals/{appeal_id}"
+    # When the appellant reads it / Then it is open, and the appealed outcome is in force
+    opened = body(api.call("GET", path, headers=auth("reporter-a")))
+    assert (opened["status"], opened["outcome"], opened["decided_at"], opened["replaced_by"]) == (
+        "open",
+        "no_violation",
+        None,
+        None,
+    )
+    # When another moderator reverses it a day later
+    clock[0] = FIXED_NOW + timedelta(days=1)
+    new = body(decide_appeal(api, appeal_id, {**TAKEN_DOWN, "outcome": "reversed"}))["decision"]
+    # Then the appellant reads it reversed, with the new outcome and when, and never who decided
+    reversed_ = api.call("GET", path, headers=auth("reporter-a"))
+    assert reversed_.status_code == 200
+    seen = body(reversed_)
+    assert (seen["status"], seen["outcome"], seen["replaced_by"]) == ("reversed", "action_taken", new["decision_id"])
+    assert seen["decided_at"] == new["decided_at"]
+    assert "mod-8" not in reversed_.body.decode() and "mod-7" not in reversed_.body.decode()
+    assert set(seen) == {"appeal_id", "decision_id", "status", "filed_at", "decided_at", "outcome", "replaced_by"}
+
+
+def test_an_upheld_appeal_reads_upheld_with_the_outcome_unchanged(api: Api) -> None:
+    decision_id = decided_case(api, TAKEN_DOWN)
+    appeal_id = body(appeal(api, decision_id, "owner-1"))["appeal_id"]
+    decide_appeal(api, appeal_id, {"outcome": "upheld", "statement_of_reasons": STATEMENT})
+    seen = body(api.call("GET", f"/v1/appeals/{appeal_id}", headers=auth("owner-1")))
+    assert (seen["status"], seen["outcome"], seen["replaced_by"]) == ("upheld", "action_taken", None)
+    assert seen["decided_at"] is not None
+
+
+@pytest.mark.parametrize("caller", [("reporter-b",), ("owner-1",), ("stranger-1",), ("flagger-1", "trusted-flagger")])
+def test_anyone_but_the_appellant_moderators_and_auditors_gets_the_404_of_a_missing_appeal(
+    api: Api, caller: tuple[str, ...]
+) -> None:
+    # Given reporter-a's appeal (reporter-b reported the same case; owner-1 is the affected account)
+    decision_id = decided_case(api, TAKEN_DOWN)
+    appeal_id = body(appeal(api, decision_id, "reporter-a"))["appeal_id"]
+    # When anyone else asks for it / Then it is the same 404 as an appeal that does not exist
+    refused = api.call("GET", f"/v1/appeals/{appeal_id}", headers=auth(*caller))
+    missing = api.call("GET", f"/v1/appeals/{uuid.uuid4()}", headers=auth(*caller))
+    assert_problem(refused, 404, "not_found")
+    assert (refused.body, refused.status_code) == (missing.body, missing.status_code)
+
+
+@pytest.mark.parametrize("caller", [("mod-9", "moderator"), ("auditor-1", "auditor")])
+def test_moderators_and_auditors_read_any_appeal(api: Api, caller: tuple[str, ...]) -> None:
+    decision_id = decided_case(api, NO_VIOLATION)
+    appeal_id = body(appeal(api, decision_id, "reporter-a"))["appeal_id"]
+    assert body(api.call("GET", f"/v1/appeals/{appeal_id}", headers=auth(*caller)))["status"] == "open"
+
+
+@pytest.mark.parametrize("appeal_id", ["x" * 200, "not an id", "%00", "..%2F"])
+def test_a_malformed_appeal_id_is_refused_without_a_lookup(api: Api, appeal_id: str) -> None:
+    response = api.call("GET", f"/v1/appeals/{appeal_id}", headers=auth("reporter-a"))
+    assert 400 <= response.status_code < 500
+    assert response.headers["Content-Type"] == "application/problem+json"
