@@ -35,6 +35,13 @@ def settings_document(account: Account, policy: Policy) -> dict[str, Any]:
     return {
         "account_id": account.account_id,
         "age_band": account.age_band,
+        "age": {
+            "band": account.age_band,
+            "assurance": account.age_assurance.value,
+            "source": account.age_source.value,
+            "restricted": account.restricted,
+            "band_end_known": account.band_end_known,
+        },
         "policy_version": account.policy_version,
         "version": account.version,
         "settings": {

@@ -99,10 +99,23 @@ class SettingOut(ResponseModel):
     options: list[OptionOut]
 
 
+class AgeOut(ResponseModel):
+    """What the service holds of the holder's age: never a date."""
+
+    band: str
+    assurance: Literal["self_declared", "guardian_declared", "estimated", "verified"]
+    source: Literal["self", "apple_declared_age_range", "google_play_age_signals", "age_verifier"]
+    restricted: bool = Field(description="Below the country's minimum age: every setting at its strictest, locked")
+    band_end_known: bool = Field(
+        description="False while only an age range, no birth date, is known: no birthday moves the account on"
+    )
+
+
 class SettingsDocument(ResponseModel):
     account_id: str
     age_band: str
-    policy_version: str
+    age: AgeOut
+    policy_version: str = Field(description="The policy the settings were last brought into line with")
     version: int
     settings: dict[str, SettingOut]
 
@@ -129,7 +142,7 @@ class EventOut(ResponseModel):
     account_id: str
     at: str = Field(description="RFC 3339 UTC time")
     actor: ActorOut
-    kind: Literal["defaults_applied", "settings_changed"]
+    kind: Literal["defaults_applied", "settings_changed", "band_changed", "age_changed"]
     changes: list[ChangeOut]
     age_band: str
     policy_version: str

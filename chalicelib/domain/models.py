@@ -11,13 +11,26 @@ from chalicelib.policy import SettingValue
 
 class AgeAssurance(StrEnum):
     SELF_DECLARED = "self_declared"
+    GUARDIAN_DECLARED = "guardian_declared"
     ESTIMATED = "estimated"
     VERIFIED = "verified"
+
+
+class AgeSource(StrEnum):
+    """Where the age the account holds came from. The app relays the two app-store signals; only an age-assurance
+    provider (`age_verifier`) calls the service itself."""
+
+    SELF = "self"
+    APPLE_DECLARED_AGE_RANGE = "apple_declared_age_range"
+    GOOGLE_PLAY_AGE_SIGNALS = "google_play_age_signals"
+    AGE_VERIFIER = "age_verifier"
 
 
 class EventKind(StrEnum):
     DEFAULTS_APPLIED = "defaults_applied"
     SETTINGS_CHANGED = "settings_changed"
+    BAND_CHANGED = "band_changed"
+    AGE_CHANGED = "age_changed"
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,12 @@ class Change:
 
 @dataclass(frozen=True)
 class Account:
-    """An account's settings record. `band_ends_on` never leaves the service."""
+    """An account's settings record. `band_ends_on` never leaves the service.
+
+    `policy_version` is the policy its settings were last brought into line with (at sign-up, an age change or a
+    policy migration), not the policy in force at its latest change. `country` decides the minimum age.
+    `band_end_known` is False while only an age range, no birth date, says how old the holder is: no birthday moves
+    such an account on."""
 
     account_id: str
     age_band: str
@@ -46,6 +64,9 @@ class Account:
     created_at: datetime
     band_ends_on: date | None = None
     restricted: bool = False
+    country: str = ""
+    age_source: AgeSource = AgeSource.SELF
+    band_end_known: bool = True
     # A keyed mark of the Idempotency-Key request that created the account (never shown): a retry whose answer was
     # lost is recognised by it, so it gets its sign-up back rather than 409.
     signup_request: str = ""

@@ -77,6 +77,37 @@ def band_defaults(policy: Policy, band: str) -> dict[str, SettingValue]:
     return {name: rule.bands[band].default for name, rule in policy.settings.items()}
 
 
+def conform(
+    policy: Policy, band: str, settings: Mapping[str, SettingValue], *, restricted: bool = False
+) -> tuple[dict[str, SettingValue], tuple[Change, ...]]:
+    """The one rule every path uses (sign-up, age corrections, birthdays, policy migrations): what an account's
+    settings must become under `policy`, `band` and a restriction, and each change that makes.
+
+    A value looser than the band's `self_max` is clamped down to it, even one a guardian approved (the approval was
+    for another band or policy: a guardian may approve it again); a value the policy no longer offers, or a setting
+    the account lacks, takes the band's default; a restricted account gets every setting at its strictest. Nothing
+    is ever loosened: each value the rule keeps is the one the account had.
+    """
+    conformed = dict(settings)
+    changes: list[Change] = []
+    for name, rule in policy.settings.items():
+        limits = rule.bands[band]
+        was = settings.get(name)
+        rank = None if name not in settings else rule.rank(was)
+        if restricted:
+            value = rule.options[0]
+        elif rank is None:
+            value = limits.default
+        elif rank > rule.rank_of(limits.self_max):
+            value = limits.self_max
+        else:
+            value = settings[name]
+        if name not in settings or not same_value(was, value):
+            changes.append(Change(setting=name, from_value=was, to_value=value))
+        conformed[name] = value
+    return conformed, tuple(changes)
+
+
 _REFUSALS = {
     OptionStatus.GUARDIAN_APPROVAL: ("guardian_approval_required", "needs a guardian's approval for this age"),
     OptionStatus.LOCKED: ("locked", "is not available at this age"),

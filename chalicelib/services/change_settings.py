@@ -47,8 +47,7 @@ def change_settings(
         now = deps.clock()
         updated = replace(
             account,
-            version=account.version + 1,
-            policy_version=policy.version,
+            version=account.version + 1,  # policy_version stays: a holder's change does not bring it into line
             settings={**account.settings, **{change.setting: change.to_value for change in changes}},
         )
         event = AuditEvent(

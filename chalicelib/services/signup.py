@@ -13,8 +13,8 @@ from datetime import date
 
 from chalicelib.domain.age import assess_age
 from chalicelib.domain.errors import Problem, SignUpConflict, ValidationFailed
-from chalicelib.domain.models import Account, Actor, AgeAssurance, AuditEvent, Change, EventKind
-from chalicelib.domain.settings import band_defaults
+from chalicelib.domain.models import Account, Actor, AgeAssurance, AgeSource, AuditEvent, EventKind
+from chalicelib.domain.settings import conform
 from chalicelib.identity import Caller
 from chalicelib.services.accounts import AccountsDeps
 from chalicelib.services.ports import AlreadyExists
@@ -47,7 +47,7 @@ def sign_up(
         )
     # Below the minimum age this raises before anything is stored.
     assessment = assess_age(policy, request.birth_date, request.country, now.date())
-    defaults = band_defaults(policy, assessment.band.name)
+    defaults, applied = conform(policy, assessment.band.name, {})
     account = Account(
         account_id=request.account_id,
         age_band=assessment.band.name,
@@ -57,6 +57,8 @@ def sign_up(
         settings=defaults,
         created_at=now,
         band_ends_on=assessment.band_ends_on,
+        country=request.country,
+        age_source=AgeSource.SELF,
         signup_request=request_mark,
     )
     event = AuditEvent(
@@ -66,7 +68,7 @@ def sign_up(
         at=now,
         actor=Actor(id=caller.sub, role=caller.role),
         kind=EventKind.DEFAULTS_APPLIED,
-        changes=tuple(Change(setting=name, from_value=None, to_value=value) for name, value in defaults.items()),
+        changes=applied,
         age_band=account.age_band,
         policy_version=policy.version,
         request_id=request_id,

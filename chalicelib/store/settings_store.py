@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from chalicelib.domain.models import Account, Actor, AgeAssurance, AuditEvent, Change, EventKind, EventPage
+from chalicelib.domain.models import Account, Actor, AgeAssurance, AgeSource, AuditEvent, Change, EventKind, EventPage
 from chalicelib.services.ports import AlreadyExists, InvalidCursor, VersionConflict
 from chalicelib.store.cursors import CursorSealer
 from chalicelib.store.dynamo import (
@@ -150,6 +150,9 @@ def _account_item(account: Account) -> dict[str, Any]:
             "age_band": account.age_band,
             "age_assurance": account.age_assurance.value,
             "restricted": account.restricted,
+            "country": account.country or None,
+            "age_source": account.age_source.value,
+            "band_end_known": account.band_end_known,
             "policy_version": account.policy_version,
             "version": account.version,
             "settings": account.settings,
@@ -167,6 +170,9 @@ def _account_from_item(item: dict[str, Any]) -> Account:
         age_band=item["age_band"],
         age_assurance=AgeAssurance(item["age_assurance"]),
         restricted=bool(item.get("restricted", False)),
+        country=item.get("country", ""),
+        age_source=AgeSource(item.get("age_source", AgeSource.SELF.value)),
+        band_end_known=bool(item.get("band_end_known", True)),
         policy_version=item["policy_version"],
         version=int(item["version"]),
         settings=dict(item["settings"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -377,3 +378,19 @@ def test_a_birth_date_that_is_not_exactly_yyyy_mm_dd_is_422_invalid_value(api: A
     problem = assert_problem(api.sign_up(OWNER, birth_date), 422, "validation_failed")
     assert problem_items(problem) == {"birth_date": "invalid_value"}
     assert scan_all_tables() == []
+
+
+def test_the_settings_document_says_what_is_held_of_the_age_and_never_a_date(api: Api) -> None:
+    # Given a 14-year-old signed up in GB
+    signed = body(api.sign_up(OWNER, BORN_13_15, "GB"))
+    read = body(api.call("GET", f"/v1/accounts/{OWNER}/settings", headers=auth(OWNER)))
+    # Then both documents show the age as band, assurance, source and state, and nothing that is a date
+    expected = {
+        "band": "13-15",
+        "assurance": "self_declared",
+        "source": "self",
+        "restricted": False,
+        "band_end_known": True,
+    }
+    assert signed["age"] == read["age"] == expected
+    assert "2012" not in json.dumps(read) and "2028" not in json.dumps(read)

@@ -150,3 +150,20 @@ def test_a_restricted_accounts_settings_cannot_be_changed_even_to_stricter_value
     with pytest.raises(AccountRestricted):
         change(accounts, {"comments": "no_one"})
     assert len(history(accounts)) == 2
+
+
+def test_a_holders_change_does_not_restamp_the_accounts_policy_version(accounts: AccountsDeps) -> None:
+    # Given an account brought into line with one policy, and a newer policy now in force
+    signed_up(accounts, date(2011, 5, 10))
+    newer = replace(accounts, policy=accounts.policy.model_copy(update={"version": "2099-01-01"}))
+    # When the holder changes a setting under the newer policy
+    updated = change(newer, {"comments": "no_one"})
+    # Then the account still says which policy its settings were last brought into line with
+    assert updated.policy_version == accounts.policy.version
+    assert settings_store_account(accounts).policy_version == accounts.policy.version
+
+
+def settings_store_account(accounts: AccountsDeps) -> Account:
+    stored = accounts.store.get_account(HOLDER.sub)
+    assert stored is not None
+    return stored
