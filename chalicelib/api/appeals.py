@@ -60,7 +60,7 @@ def get_appeal(call: Call) -> Response:
             filed_at=rfc3339(appeal.filed_at),
             decided_at=rfc3339(appeal.decided_at) if appeal.decided_at else None,
             outcome=cast(Any, in_force.outcome),
-            replaced_by=appeal.new_decision_id,
+            replaced_by=in_force.decision_id if in_force.decision_id != appeal.decision_id else None,
         )
     )
 

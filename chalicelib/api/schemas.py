@@ -390,9 +390,13 @@ class AppealStatusOut(ResponseModel):
     filed_at: str
     decided_at: str | None
     outcome: Literal["no_violation", "action_taken"] = Field(
-        description="The outcome in force: the replacing decision's when reversed, else the appealed decision's"
+        description="The outcome in force: the replacing decision's when reversed (on this or another appeal), else "
+        "the appealed decision's"
     )
-    replaced_by: str | None = Field(description="The decision that replaced the appealed one, when reversed")
+    replaced_by: str | None = Field(
+        description="The decision in force in place of the appealed one, when it was reversed (on this appeal or "
+        "another appellant's)"
+    )
 
 
 class AppealsPage(ResponseModel):

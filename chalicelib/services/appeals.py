@@ -46,6 +46,7 @@ from chalicelib.services.moderation import DecisionRequest, check_action, statem
 from chalicelib.services.ports import AppealGuard, Clock, InvalidCursor, ReportsStore, VersionConflict
 
 REPORTER, AFFECTED_ACCOUNT = "reporter", "affected_account"
+MAX_REPLACEMENTS = 20  # a decision replaced on appeal after appeal: followed this far, then read as it stands
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,12 @@ def read_appeal(deps: AppealsDeps, appeal_id: str, caller: Caller) -> tuple[Appe
     appeal = deps.reports.get_appeal(appeal_id)
     if appeal is None or not (caller.groups & {MODERATOR, AUDITOR} or caller.sub == appeal.appellant_id):
         raise NotFound("no such appeal")
-    decision = deps.reports.get_decision(appeal.new_decision_id or appeal.decision_id)
+    decision = deps.reports.get_decision(appeal.decision_id)
+    # The decision in force: the appealed one unless replaced, on this appeal or another appellant's.
+    for _ in range(MAX_REPLACEMENTS):
+        if decision is None or decision.superseded_by is None:
+            break
+        decision = deps.reports.get_decision(decision.superseded_by)
     if decision is None:
         raise NotFound("no such appeal")
     return appeal, decision

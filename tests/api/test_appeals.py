@@ -344,3 +344,15 @@ def test_a_malformed_appeal_id_is_refused_without_a_lookup(api: Api, appeal_id: 
     response = api.call("GET", f"/v1/appeals/{appeal_id}", headers=auth("reporter-a"))
     assert 400 <= response.status_code < 500
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_an_upheld_appeal_reads_the_outcome_in_force_after_another_appellant_wins_a_reversal(api: Api) -> None:
+    # Given two reporters' appeals of one no_violation: the first upheld, the second reversing it
+    decision_id = decided_case(api, NO_VIOLATION)
+    first = body(appeal(api, decision_id, "reporter-a"))["appeal_id"]
+    second = body(appeal(api, decision_id, "reporter-b"))["appeal_id"]
+    decide_appeal(api, first, {"outcome": "upheld", "statement_of_reasons": STATEMENT})
+    new = body(decide_appeal(api, second, {**TAKEN_DOWN, "outcome": "reversed"}))["decision"]
+    # When the first appellant reads their appeal / Then it was upheld, but the outcome now in force is the reversal
+    seen = body(api.call("GET", f"/v1/appeals/{first}", headers=auth("reporter-a")))
+    assert (seen["status"], seen["outcome"], seen["replaced_by"]) == ("upheld", "action_taken", new["decision_id"])
