@@ -101,7 +101,10 @@ def report_round_trips(trips: list[RoundTrips]) -> None:
     for trip in trips:
         target = "-" if trip.target is None else f"<= {trip.target}"
         operations = ", ".join(trip.operations) or "none"
-        print(f"{trip.label:64} HTTP {trip.status}  {trip.count} ({operations})  target {target}  {trip.verdict}")
+        others = f"  + {', '.join(trip.other_calls)}" if trip.other_calls else ""
+        print(
+            f"{trip.label:64} HTTP {trip.status}  {trip.count} ({operations}){others}  target {target}  {trip.verdict}"
+        )
 
 
 def report_cpu(figures: list[CpuFigure]) -> None:

@@ -24,6 +24,10 @@ class ApiConfig(BaseModel):
     settings_table: str = Field("safety-settings", alias="SETTINGS_TABLE", min_length=3, max_length=255)
     reports_table: str = Field("safety-reports", alias="REPORTS_TABLE", min_length=3, max_length=255)
     idempotency_table: str = Field("safety-idempotency", alias="IDEMPOTENCY_TABLE", min_length=3, max_length=255)
+    # The KMS key that seals the days bands end (the API may only encrypt with it), by alias.
+    band_end_key_alias: str = Field(
+        "alias/safety-settings-band-ends", alias="BAND_END_KEY_ALIAS", pattern=r"^alias/[A-Za-z0-9/_-]{1,250}$"
+    )
     region: str = Field(alias="AWS_REGION", min_length=1)
     # "cognito": API Gateway's Cognito authorizer checks tokens. "local" only where the caller opted in in code.
     auth_mode: Literal["cognito", "local"] = Field(alias="AUTH_MODE")
@@ -67,6 +71,29 @@ def load_worker_config(env: Mapping[str, str]) -> WorkerConfig:
         values["AWS_REGION"] = values["AWS_DEFAULT_REGION"]
     try:
         return WorkerConfig.model_validate(values)
+    except ValidationError as error:
+        names = sorted({str(item["loc"][0]) for item in error.errors()})
+        raise UnsafeConfiguration(f"refusing to start: set {', '.join(names)} (missing, empty or invalid)") from None
+
+
+class TransitionsConfig(BaseModel):
+    """The birthday job's configuration: the settings table and the key that seals the days bands end."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
+
+    settings_table: str = Field("safety-settings", alias="SETTINGS_TABLE", min_length=3, max_length=255)
+    band_end_key_alias: str = Field(
+        "alias/safety-settings-band-ends", alias="BAND_END_KEY_ALIAS", pattern=r"^alias/[A-Za-z0-9/_-]{1,250}$"
+    )
+    region: str = Field(alias="AWS_REGION", min_length=1)
+
+
+def load_transitions_config(env: Mapping[str, str]) -> TransitionsConfig:
+    values = dict(env)
+    if "AWS_REGION" not in values and values.get("AWS_DEFAULT_REGION"):
+        values["AWS_REGION"] = values["AWS_DEFAULT_REGION"]
+    try:
+        return TransitionsConfig.model_validate(values)
     except ValidationError as error:
         names = sorted({str(item["loc"][0]) for item in error.errors()})
         raise UnsafeConfiguration(f"refusing to start: set {', '.join(names)} (missing, empty or invalid)") from None

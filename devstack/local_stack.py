@@ -27,6 +27,7 @@ from devstack import moto_patches
 from devstack.gateway import ApiServer
 from devstack.stream_pump import Handler, StreamPump, streams_client
 from devstack.token import local_jwt_secret
+from infra.keys import create_keys
 from infra.tables import ALL_TABLES, REPORTS, TableSpec, create_tables
 
 HOST = "127.0.0.1"
@@ -151,6 +152,7 @@ def _create_tables(moto_url: str, region: str) -> None:
     import boto3
 
     create_tables(boto3.client("dynamodb", endpoint_url=moto_url, region_name=region))
+    create_keys(boto3.client("kms", endpoint_url=moto_url, region_name=region))
     # The root secret the app derives its keys from, where the deployed function finds it: SSM Parameter Store.
     boto3.client("ssm", endpoint_url=moto_url, region_name=region).put_parameter(
         Name=ROOT_SECRET_PARAMETER, Value=secrets.token_urlsafe(48), Type="SecureString", Overwrite=True

@@ -17,7 +17,13 @@ class IndexSpec:
     name: str
     partition_key: str
     sort_key: str | None = None
-    projection: str = "ALL"  # or "KEYS_ONLY": readers then fetch the items themselves, consistently
+    projection: str = "ALL"  # or "KEYS_ONLY": readers then fetch the items themselves, consistently; or "INCLUDE"
+    include: tuple[str, ...] = ()  # with "INCLUDE": the attributes projected beside the keys
+
+    def projection_kwargs(self) -> dict[str, Any]:
+        if self.projection == "INCLUDE":
+            return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.include)}
+        return {"ProjectionType": self.projection}
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ class TableSpec:
                 {
                     "IndexName": index.name,
                     "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                    "Projection": {"ProjectionType": index.projection},
+                    "Projection": index.projection_kwargs(),
                 }
                 for index in self.indexes
             ]
@@ -75,15 +81,16 @@ def _key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]
 
 
 # Accounts' current settings and their immutable, ordered audit events share one partition per account, so a change
-# and its event are one transaction and the history is one query. The sparse `band_ends` index finds accounts whose
-# age band ends on or before a date (for the birthday job of a later issue), bucketed by month.
+# and its event are one transaction and the history is one query. The sparse `band_ends` index lists the accounts
+# whose age band ends in a month, each month spread over 16 partitions (a busy birthday is no hot partition); it
+# projects the sealed days (never a day in the clear), so the birthday job reads a month without fetching items.
 SETTINGS = TableSpec(
     logical_id="SettingsTable",
     env_var="SETTINGS_TABLE",
     default_name="safety-settings",
     partition_key="pk",
     sort_key="sk",
-    indexes=(IndexSpec("band_ends", "band_end_month", "band_ends_on"),),
+    indexes=(IndexSpec("band_ends", "band_end_bucket", projection="INCLUDE", include=("band_end_sealed",)),),
 )
 
 # Abuse reports, cases (the moderation queue), decisions, and per-reporter state (their list, Idempotency-Keys, rate

@@ -79,10 +79,12 @@ def service_dynamodb() -> Any:
 def aws() -> Iterator[None]:
     import boto3
 
+    from infra.keys import create_keys
     from infra.tables import create_tables
 
     with mock_aws():
         create_tables(boto3.client("dynamodb", region_name="eu-west-1"))
+        create_keys(boto3.client("kms", region_name="eu-west-1"))
         yield
 
 

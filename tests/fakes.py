@@ -14,7 +14,7 @@ import copy
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from chalicelib.domain.models import Account, AuditEvent, EventPage
@@ -76,6 +76,33 @@ _APPEALS_SCOPE = "appeals"
 
 
 # -- settings --------------------------------------------------------------------------------------------------------
+class FakeBandEndSealer:
+    """`BandEndOpener` without KMS: each sealed value is an opaque token for what was sealed, for one account."""
+
+    def __init__(self) -> None:
+        self._sealed: dict[str, tuple[str, tuple[date, ...], str]] = {}
+        self._lock = threading.Lock()
+
+    def seal(self, account_id: str, ends: tuple[date, ...], floor: str = "") -> str:
+        with self._lock:
+            token = f"sealed-{len(self._sealed) + 1:08d}"
+            self._sealed[token] = (account_id, tuple(ends), floor)
+            return token
+
+    def open(self, account_id: str, sealed: str) -> tuple[date, ...]:
+        from chalicelib.services.ports import SealBroken
+
+        with self._lock:
+            owner, ends, floor = self._sealed.get(sealed, ("", (), ""))
+        if owner != account_id:
+            raise SealBroken("a band end was sealed for another account")
+        if floor:
+            below = self.open(account_id, floor)
+            if len(below) == len(ends):
+                return tuple(max(day, under) for day, under in zip(ends, below, strict=True))
+        return ends
+
+
 class FakeSettingsStore:
     """`SettingsStore`: accounts by id, and each account's events by version."""
 

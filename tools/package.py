@@ -51,7 +51,9 @@ def ensure_wheelhouse(requirements: Path = REQUIREMENTS) -> Path:
     partial = wheelhouse.with_name(f".partial-{wheelhouse.name}")
     shutil.rmtree(partial, ignore_errors=True)  # what an interrupted download left (builds take turns: see below)
     platform = [f"--{option}={value}" for option, value in LAMBDA_PLATFORM.items()]
-    download = ["download", "--quiet", "--require-hashes", "--only-binary=:all:", *platform, "-r", str(requirements)]
+    # --no-deps: requirements.txt is already the whole closure, less boto3 (Lambda's, asked for by the Encryption SDK)
+    download = ["download", "--quiet", "--require-hashes", "--no-deps", "--only-binary=:all:", *platform]
+    download += ["-r", str(requirements)]
     subprocess.run([sys.executable, "-m", "pip", *download, "--dest", str(partial)], check=True)
     partial.rename(wheelhouse)  # whole or not at all: the cache never holds half a download
     return wheelhouse
@@ -64,6 +66,7 @@ def offline_pip_env(wheelhouse: Path) -> dict[str, str]:
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": str(wheelhouse),
         "PIP_ONLY_BINARY": ":all:",
+        "PIP_NO_DEPS": "1",  # the requirements are the whole closure; boto3 is the runtime's
         # Chalice's first pass asks pip for this machine's platform; on macOS or arm64 the wheelhouse has none.
         **{f"PIP_{option.upper().replace('-', '_')}": value for option, value in LAMBDA_PLATFORM.items()},
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",

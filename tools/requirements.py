@@ -36,6 +36,8 @@ def shipped_packages(lock: Mapping[str, Any]) -> set[str]:
     seen: set[tuple[str, str]] = set()  # (package, extra), "" for the package itself
     while todo:
         dep = todo.pop()
+        if dep["name"] in NOT_SHIPPED:  # Lambda provides boto3 to whatever needs it (the Encryption SDK does)
+            continue
         package = packages[dep["name"]]
         for extra in ("", *dep.get("extra", [])):
             if (dep["name"], extra) in seen:

@@ -10,7 +10,9 @@ from chalicelib.api.call import Call
 from chalicelib.api.documents import history_page, settings_document
 from chalicelib.api.http import checked_account_id, etag, if_match_version, json_response, page_limit, parse_body
 from chalicelib.api.idempotency_key import idempotency_key, lend_lambda_context
-from chalicelib.api.schemas import SettingsPatch, SignUpRequest
+from chalicelib.api.schemas import AgeCorrectionRequest, SettingsPatch, SignUpRequest
+from chalicelib.domain.models import AgeAssurance, AgeSource
+from chalicelib.services.age_correction import AgeCorrection, correct_age
 from chalicelib.services.change_settings import change_settings
 from chalicelib.services.history import read_history
 from chalicelib.services.idempotent import request_fingerprint, run_idempotent
@@ -84,3 +86,18 @@ def get_history(call: Call) -> Response:
     account_id = checked_account_id(call.params["account_id"])
     page = read_history(call.deps.accounts, account_id, page_limit(params.get("limit")), params.get("next"))
     return json_response(history_page(page))
+
+
+def put_age(call: Call) -> Response:
+    """An age correction or age signal; the settings document as it now stands."""
+    account_id = checked_account_id(call.params["account_id"])
+    body = parse_body(AgeCorrectionRequest, call.request.raw_body)
+    correction = AgeCorrection(
+        assurance=AgeAssurance(body.assurance),
+        source=AgeSource(body.source),
+        birth_date=body.birth_date,
+        range_lower=None if body.age_range is None else body.age_range.lower,
+    )
+    scope = call.scope
+    account = correct_age(call.deps.accounts, account_id, correction, scope.signed_in, scope.request_id)
+    return json_response(settings_document(account, call.deps.policy), headers={"ETag": etag(account.version)})

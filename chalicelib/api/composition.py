@@ -42,6 +42,7 @@ class ApiDeps:
 
 
 def compose_api(config: ApiConfig, root_secret: bytes, clock: Clock = utc_now, policy: Policy | None = None) -> ApiDeps:
+    from chalicelib.store.band_ends import BandEndSealer
     from chalicelib.store.cursors import CursorSealer
     from chalicelib.store.dynamo import make_dynamodb_client
     from chalicelib.store.idempotency import PowertoolsIdempotency
@@ -61,7 +62,12 @@ def compose_api(config: ApiConfig, root_secret: bytes, clock: Clock = utc_now, p
     return ApiDeps(
         policy=policy,
         keys=keys,
-        accounts=AccountsDeps(store=settings_store, policy=policy, clock=clock),
+        accounts=AccountsDeps(
+            store=settings_store,
+            policy=policy,
+            clock=clock,
+            band_ends=BandEndSealer(config.band_end_key_alias, config.region),
+        ),
         reporting=ReportingDeps(
             reports=reports_store,
             accounts=settings_store,

@@ -8,6 +8,7 @@ from typing import Any, cast
 from chalicelib.api.schemas import (
     ActorOut,
     AffectedDecisionOut,
+    AgeFactsOut,
     CaseDetail,
     CaseEventOut,
     CaseOut,
@@ -31,7 +32,7 @@ from chalicelib.policy import Policy
 def settings_document(account: Account, policy: Policy) -> dict[str, Any]:
     """The settings screen as JSON-ready data, in the shape of `SettingsDocument` (built directly: this is the hot
     path of every GET and PATCH, and a test checks it validates against the model)."""
-    screen = settings_screen(policy, account.age_band, account.settings)
+    screen = settings_screen(policy, account.age_band, account.settings, restricted=account.restricted)
     return {
         "account_id": account.account_id,
         "age_band": account.age_band,
@@ -66,6 +67,14 @@ def event_out(event: AuditEvent) -> EventOut:
         age_band=event.age_band,
         policy_version=event.policy_version,
         request_id=event.request_id,
+        age=None
+        if event.age is None
+        else AgeFactsOut(
+            assurance=event.age.assurance.value,
+            source=event.age.source.value,
+            restricted=event.age.restricted,
+            band_end_known=event.age.band_end_known,
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from chalicelib.api import accounts, appeals, decisions, meta, moderation, reports, schemas
 from chalicelib.api.access import ACCOUNT_HOLDER, ANYONE, SIGNED_IN
 from chalicelib.api.call import View
-from chalicelib.identity import AUDITOR, MODERATOR, SIGNUP_SERVICE
+from chalicelib.identity import AGE_VERIFIER, AUDITOR, MODERATOR, SIGNUP_SERVICE
 
 # Every route can answer these: an unknown method, a body, URL or headers too large, a bug (500, always logged).
 COMMON_ERRORS = (405, 413, 414, 431, 500)
@@ -139,6 +139,19 @@ ROUTES: tuple[Route, ...] = (
         (403, 404, 409, 412),
         request=schemas.SettingsPatch,
         parameters=(_ACCOUNT_ID, _header("If-Match", False, 'The ETag read, e.g. "3"; a stale one is 412')),
+    ),
+    Route(
+        "PUT",
+        "/v1/accounts/{account_id}/age",
+        "correctAge",
+        "Correct the age or relay an age signal: the holder may only make the account younger or keep it; group "
+        "age-verifier any age, estimated or verified (auditors 403 forbidden)",
+        frozenset({ACCOUNT_HOLDER, AGE_VERIFIER, AUDITOR}),
+        accounts.put_age,
+        {200: ("The settings document as it now stands", schemas.SettingsDocument)},
+        (403, 404, 409),
+        request=schemas.AgeCorrectionRequest,
+        parameters=(_ACCOUNT_ID,),
     ),
     Route(
         "GET",

@@ -16,6 +16,7 @@ from pydantic import (
     GetJsonSchemaHandler,
     JsonValue,
     StrictBool,
+    model_validator,
 )
 from pydantic_core import core_schema
 
@@ -83,6 +84,38 @@ class SettingsPatch(RequestModel):
     ]
 
 
+AssuranceName = Literal["self_declared", "guardian_declared", "estimated", "verified"]
+SourceName = Literal["self", "apple_declared_age_range", "google_play_age_signals", "age_verifier"]
+AgeYears = Annotated[int, Field(ge=0, le=150)]
+
+
+class AgeRange(RequestModel):
+    lower: AgeYears = Field(description="The youngest age of the range, in whole years")
+    upper: AgeYears | None = Field(default=None, description="The oldest age of the range; null or absent: no limit")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRange:
+        if self.upper is not None and self.upper < self.lower:
+            raise ValueError("upper must not be below lower")
+        return self
+
+
+class AgeCorrectionRequest(RequestModel):
+    """A birth date or an age range (exactly one), how sure it is, and where it came from. Used once: the service
+    keeps the band it gives, never the date or the range."""
+
+    birth_date: CalendarDate | None = Field(default=None, description="YYYY-MM-DD")
+    age_range: AgeRange | None = Field(default=None, description="An app store's age range; counts as its youngest age")
+    assurance: AssuranceName
+    source: SourceName
+
+    @model_validator(mode="after")
+    def _one_age(self) -> AgeCorrectionRequest:
+        if (self.birth_date is None) == (self.age_range is None):
+            raise ValueError("give exactly one of birth_date and age_range")
+        return self
+
+
 # -- responses -------------------------------------------------------------------------------------------------------
 class Health(ResponseModel):
     status: Literal["ok"]
@@ -103,8 +136,8 @@ class AgeOut(ResponseModel):
     """What the service holds of the holder's age: never a date."""
 
     band: str
-    assurance: Literal["self_declared", "guardian_declared", "estimated", "verified"]
-    source: Literal["self", "apple_declared_age_range", "google_play_age_signals", "age_verifier"]
+    assurance: AssuranceName
+    source: SourceName
     restricted: bool = Field(description="Below the country's minimum age: every setting at its strictest, locked")
     band_end_known: bool = Field(
         description="False while only an age range, no birth date, is known: no birthday moves the account on"
@@ -147,6 +180,14 @@ class EventOut(ResponseModel):
     age_band: str
     policy_version: str
     request_id: str
+    age: AgeFactsOut | None = Field(default=None, description="On age_changed events: how the age is now known")
+
+
+class AgeFactsOut(ResponseModel):
+    assurance: AssuranceName
+    source: SourceName
+    restricted: bool
+    band_end_known: bool
 
 
 class HistoryPage(ResponseModel):

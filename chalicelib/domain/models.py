@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from chalicelib.policy import SettingValue
@@ -48,12 +48,13 @@ class Change:
 
 @dataclass(frozen=True)
 class Account:
-    """An account's settings record. `band_ends_on` never leaves the service.
+    """An account's settings record.
 
     `policy_version` is the policy its settings were last brought into line with (at sign-up, an age change or a
     policy migration), not the policy in force at its latest change. `country` decides the minimum age.
     `band_end_known` is False while only an age range, no birth date, says how old the holder is: no birthday moves
-    such an account on."""
+    such an account on. `band_end_month` (YYYY-MM) is when its band ends; the day itself is only in
+    `band_end_sealed`, which only the transition function can open (chalicelib.store.band_ends)."""
 
     account_id: str
     age_band: str
@@ -62,14 +63,28 @@ class Account:
     version: int
     settings: dict[str, SettingValue]
     created_at: datetime
-    band_ends_on: date | None = None
+    band_end_month: str = ""
+    band_end_sealed: str = ""
     restricted: bool = False
     country: str = ""
     age_source: AgeSource = AgeSource.SELF
     band_end_known: bool = True
+    # How many earlier sealed values `band_end_sealed` holds inside it (holder corrections within a band, each of
+    # which may only delay the move): a count, never a day. Bounded by chalicelib.services.age_correction.
+    band_end_floors: int = 0
     # A keyed mark of the Idempotency-Key request that created the account (never shown): a retry whose answer was
     # lost is recognised by it, so it gets its sign-up back rather than 409.
     signup_request: str = ""
+
+
+@dataclass(frozen=True)
+class AgeFacts:
+    """What an `age_changed` event records of the age: how it is known and its effect, never a date or a range."""
+
+    assurance: AgeAssurance
+    source: AgeSource
+    restricted: bool
+    band_end_known: bool
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,7 @@ class AuditEvent:
     age_band: str
     policy_version: str
     request_id: str
+    age: AgeFacts | None = None  # on `age_changed` events
 
 
 @dataclass(frozen=True)

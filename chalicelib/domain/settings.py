@@ -54,14 +54,21 @@ def setting_view(rule: SettingRule, band: str, current: SettingValue) -> Setting
     )
 
 
-def settings_screen(policy: Policy, band: str, values: Mapping[str, SettingValue]) -> dict[str, SettingView]:
-    """Every catalogue setting with its value, its band default and the status of each option.
+def settings_screen(
+    policy: Policy, band: str, values: Mapping[str, SettingValue], *, restricted: bool = False
+) -> dict[str, SettingView]:
+    """Every catalogue setting with its value, its band default and the status of each option; on a restricted
+    account every option is locked (nothing can be changed until its age is confirmed).
 
     A view depends only on (setting, band, current value), so each is computed once per process and reused.
     """
     screen: dict[str, SettingView] = {}
     for name, rule in policy.settings.items():
         current = values.get(name, rule.bands[band].default)
+        if restricted:
+            options = tuple(OptionView(option, OptionStatus.LOCKED) for option in rule.options)
+            screen[name] = SettingView(value=current, default=rule.bands[band].default, options=options)
+            continue
         key = (band, type(current).__name__, current)
         try:
             view = rule.views[key]

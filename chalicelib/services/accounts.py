@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.policy import Policy
-from chalicelib.services.ports import Clock, SettingsStore
+from chalicelib.services.ports import BandEndSealer, Clock, SettingsStore
 
 
 @dataclass(frozen=True)
@@ -13,3 +13,4 @@ class AccountsDeps:
     store: SettingsStore
     policy: Policy
     clock: Clock
+    band_ends: BandEndSealer  # seals the days bands end; cannot open them

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.models import Account, AuditEvent, EventPage
@@ -30,6 +30,10 @@ class AlreadyExists(Exception):
 
 class InvalidCursor(ValueError):
     """A paging cursor this store did not give out for this list (forged, edited, borrowed or malformed)."""
+
+
+class SealBroken(ValueError):
+    """A sealed value that does not open, or opens for another account."""
 
 
 class IdempotencyKeyMismatch(Exception):
@@ -57,6 +61,48 @@ class SettingsStore(Protocol):
     def apply_change(self, account: Account, read_version: int, event: AuditEvent) -> None:
         """Replaces the record (now at `account.version`) and adds `event`, atomically, if the stored record is still
         at `read_version`; else `VersionConflict` and nothing is written."""
+
+
+class BandEndSealer(Protocol):
+    """Seals the days an account's later age bands start (see chalicelib.store.band_ends): it cannot open them."""
+
+    def seal(self, account_id: str, ends: tuple[date, ...], floor: str = "") -> str:
+        """`ends` sealed for `account_id`. With `floor` (a value sealed before, for the same account and band),
+        what opens is, day by day, the later of the two: the sealer cannot read `floor`, yet the ends never come
+        sooner than it says."""
+        ...
+
+
+class BandEndOpener(BandEndSealer, Protocol):
+    """Seals and opens: only the transition job holds one."""
+
+    def open(self, account_id: str, sealed: str) -> tuple[date, ...]:
+        """The days `sealed` holds, if it was sealed for `account_id`; else `SealBroken`."""
+
+
+@dataclass(frozen=True)
+class BandEndEntry:
+    """An account the band-end index lists under a month; `sealed` is its sealed band ends (as the index read it)."""
+
+    account_id: str
+    sealed: str
+
+
+class TransitionsStore(SettingsStore, Protocol):
+    def band_end_partitions(self, month: str) -> tuple[str, ...]:
+        """The index partitions that together list every account whose band ends in `month` (YYYY-MM)."""
+
+    def band_end_page(self, partition: str, start: str | None, limit: int) -> tuple[list[BandEndEntry], str | None]:
+        """Up to `limit` entries of one partition from `start` (a previous page's position, else the first); the
+        position after them, None at the end. Read from the index: eventually consistent."""
+
+    def get_accounts(self, account_ids: list[str]) -> dict[str, Account]:
+        """The current records of those that exist, read consistently, by id."""
+
+    def job_state(self, job: str) -> dict[str, Any] | None:
+        """A job's saved progress, read consistently."""
+
+    def save_job_state(self, job: str, state: dict[str, Any]) -> None: ...
 
 
 # -- reports, cases, the queue and decisions --------------------------------------------------------------------

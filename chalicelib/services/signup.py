@@ -48,6 +48,8 @@ def sign_up(
     # Below the minimum age this raises before anything is stored.
     assessment = assess_age(policy, request.birth_date, request.country, now.date())
     defaults, applied = conform(policy, assessment.band.name, {})
+    ends = assessment.band_ends
+    sealed = deps.band_ends.seal(request.account_id, ends) if ends else ""
     account = Account(
         account_id=request.account_id,
         age_band=assessment.band.name,
@@ -56,7 +58,8 @@ def sign_up(
         version=1,
         settings=defaults,
         created_at=now,
-        band_ends_on=assessment.band_ends_on,
+        band_end_month=ends[0].isoformat()[:7] if ends else "",
+        band_end_sealed=sealed,
         country=request.country,
         age_source=AgeSource.SELF,
         signup_request=request_mark,

@@ -4,16 +4,31 @@ Layout (private to this module): one partition per account, `pk = ACCOUNT#<id>`.
 - `sk = STATE`: the current record; `version` increases by one with every change.
 - `sk = EVENT#<version, 12 digits>`: the immutable event that produced that version. Written only with
   `attribute_not_exists`, never updated or deleted, and ordered by version so a history page is one query.
+- A minor's record carries `band_end_bucket` (`<YYYY-MM>#<shard of 16>`, the key of the sparse `band_ends` index) and
+  `band_end_sealed` (the days its bands end, sealed: chalicelib.store.band_ends); never a day in the clear.
+- `pk = JOB#<name>, sk = STATE`: a scheduled job's saved progress.
 A change is one transaction: the record's update (conditional on the version read) and the event's insert.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import json
+import zlib
+from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.models import Account, Actor, AgeAssurance, AgeSource, AuditEvent, Change, EventKind, EventPage
-from chalicelib.services.ports import AlreadyExists, InvalidCursor, VersionConflict
+from chalicelib.domain.models import (
+    Account,
+    Actor,
+    AgeAssurance,
+    AgeFacts,
+    AgeSource,
+    AuditEvent,
+    Change,
+    EventKind,
+    EventPage,
+)
+from chalicelib.services.ports import AlreadyExists, BandEndEntry, InvalidCursor, VersionConflict
 from chalicelib.store.cursors import CursorSealer
 from chalicelib.store.dynamo import (
     ClientProvider,
@@ -28,6 +43,8 @@ from chalicelib.store.dynamo import (
 
 _STATE = "STATE"
 _EVENT_PREFIX = "EVENT#"
+_BAND_ENDS_INDEX = "band_ends"
+BAND_END_SHARDS = 16
 
 
 def _pk(account_id: str) -> str:
@@ -36,6 +53,10 @@ def _pk(account_id: str) -> str:
 
 def _event_sk(version: int) -> str:
     return f"{_EVENT_PREFIX}{version:012d}"
+
+
+def _band_end_bucket(account_id: str, month: str) -> str:
+    return f"{month}#{zlib.crc32(account_id.encode()) % BAND_END_SHARDS:02d}"
 
 
 class SettingsStore(TableAdapter):
@@ -92,6 +113,50 @@ class SettingsStore(TableAdapter):
             raise InvalidCursor("history cursor out of range")
         return value
 
+    # -- the band-end index and job progress (the transition job) -----------------------------------------------------
+    def band_end_partitions(self, month: str) -> tuple[str, ...]:
+        return tuple(f"{month}#{shard:02d}" for shard in range(BAND_END_SHARDS))
+
+    def band_end_page(self, partition: str, start: str | None, limit: int) -> tuple[list[BandEndEntry], str | None]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": _BAND_ENDS_INDEX,
+            "KeyConditionExpression": "band_end_bucket = :bucket",
+            "ExpressionAttributeValues": {":bucket": {"S": partition}},
+            "Limit": limit,
+        }
+        if start is not None:
+            query["ExclusiveStartKey"] = json.loads(start)
+        with translated_errors():
+            response = self.client.query(**query)
+        entries = [
+            BandEndEntry(account_id=item["pk"]["S"].removeprefix("ACCOUNT#"), sealed=item["band_end_sealed"]["S"])
+            for item in response.get("Items", [])
+            if "band_end_sealed" in item
+        ]
+        after = response.get("LastEvaluatedKey")
+        return entries, None if after is None else json.dumps(after, sort_keys=True)
+
+    def get_accounts(self, account_ids: list[str]) -> dict[str, Account]:
+        keys = [{"pk": {"S": _pk(account_id)}, "sk": {"S": _STATE}} for account_id in sorted(set(account_ids))]
+        accounts = (_account_from_item(item) for item in batch_get(self.client, self._table, keys))
+        return {account.account_id: account for account in accounts}
+
+    def job_state(self, job: str) -> dict[str, Any] | None:
+        with translated_errors():
+            response = self.client.get_item(
+                TableName=self._table, Key={"pk": {"S": f"JOB#{job}"}, "sk": {"S": _STATE}}, ConsistentRead=True
+            )
+        item = response.get("Item")
+        return None if item is None else dict(json.loads(from_item(item)["state"]))
+
+    def save_job_state(self, job: str, state: dict[str, Any]) -> None:
+        with translated_errors():
+            self.client.put_item(
+                TableName=self._table,
+                Item=to_item({"pk": f"JOB#{job}", "sk": _STATE, "state": json.dumps(state, sort_keys=True)}),
+            )
+
     # -- writes ------------------------------------------------------------------------------------------------------
     def create_account(self, account: Account, event: AuditEvent) -> None:
         """Stores a new record and its first event atomically; `AlreadyExists` when the id is taken."""
@@ -141,7 +206,7 @@ class SettingsStore(TableAdapter):
 
 # -- item layout ---------------------------------------------------------------------------------------------------
 def _account_item(account: Account) -> dict[str, Any]:
-    band_ends_on = account.band_ends_on.isoformat() if account.band_ends_on else None
+    sealed = account.band_end_month and account.band_end_sealed
     return to_item(
         {
             "pk": _pk(account.account_id),
@@ -157,8 +222,9 @@ def _account_item(account: Account) -> dict[str, Any]:
             "version": account.version,
             "settings": account.settings,
             "created_at": account.created_at.isoformat(),
-            "band_ends_on": band_ends_on,
-            "band_end_month": band_ends_on[:7] if band_ends_on else None,
+            "band_end_bucket": _band_end_bucket(account.account_id, account.band_end_month) if sealed else None,
+            "band_end_sealed": account.band_end_sealed if sealed else None,
+            "band_end_floors": account.band_end_floors if sealed and account.band_end_floors else None,
             "signup_request": account.signup_request or None,
         }
     )
@@ -177,7 +243,9 @@ def _account_from_item(item: dict[str, Any]) -> Account:
         version=int(item["version"]),
         settings=dict(item["settings"]),
         created_at=datetime.fromisoformat(item["created_at"]),
-        band_ends_on=date.fromisoformat(item["band_ends_on"]) if item.get("band_ends_on") else None,
+        band_end_month=item["band_end_bucket"].partition("#")[0] if item.get("band_end_sealed") else "",
+        band_end_sealed=item.get("band_end_sealed", ""),
+        band_end_floors=int(item.get("band_end_floors", 0)),
         signup_request=item.get("signup_request", ""),
     )
 
@@ -201,7 +269,28 @@ def _event_item(event: AuditEvent) -> dict[str, Any]:
             "age_band": event.age_band,
             "policy_version": event.policy_version,
             "request_id": event.request_id,
+            "age": None if event.age is None else _age_facts_item(event.age),
         }
+    )
+
+
+def _age_facts_item(facts: AgeFacts) -> dict[str, Any]:
+    return {
+        "assurance": facts.assurance.value,
+        "source": facts.source.value,
+        "restricted": facts.restricted,
+        "band_end_known": facts.band_end_known,
+    }
+
+
+def _age_facts_from_item(item: dict[str, Any] | None) -> AgeFacts | None:
+    if not item:
+        return None
+    return AgeFacts(
+        assurance=AgeAssurance(item["assurance"]),
+        source=AgeSource(item["source"]),
+        restricted=bool(item["restricted"]),
+        band_end_known=bool(item["band_end_known"]),
     )
 
 
@@ -220,6 +309,7 @@ def _event_from_item(item: dict[str, Any]) -> AuditEvent:
         age_band=item["age_band"],
         policy_version=item["policy_version"],
         request_id=item["request_id"],
+        age=_age_facts_from_item(item.get("age")),
     )
 
 

@@ -3,8 +3,11 @@ stored item. Bearer tokens are never logged or echoed either."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from tests.api.helpers import all_events, scan_all_tables
@@ -14,6 +17,34 @@ ACCOUNT = "u-minimal"
 BIRTH_DATE = "2011-07-19"  # 15 on 2026-11-25: 13-15, band ends on the 16th birthday, 2027-07-19
 BIRTH_DATE_FORMS = ["2011-07-19", "20110719", "19/07/2011", "07/19/2011", "2011/07/19"]
 BAND_ENDS_ON = "2027-07-19"
+EIGHTEENTH_BIRTHDAY = "2029-07-19"
+# Every date the birth date can be read off: the date itself, and the birthdays on which bands end.
+BIRTH_DAYS = ["2011-07-19", "2027-07-19", "2029-07-19"]
+
+
+def day_forms(day: str) -> list[str]:
+    year, month, dom = day.split("-")
+    return [day, f"{year}{month}{dom}", f"{dom}/{month}/{year}", f"{month}/{dom}/{year}", f"{year}/{month}/{dom}"]
+
+
+def stored_values(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every scalar of a stored item as text, with its path; base64 text also decoded (a value merely encoded is
+    still in the clear)."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from stored_values(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from stored_values(inner, f"{path}[{index}]")
+    else:
+        text = str(value)
+        yield path, text
+        if len(text) >= 16 and re.fullmatch(r"[A-Za-z0-9+/=_-]+", text):
+            try:
+                decoded = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_").decode("latin-1")
+            except (binascii.Error, ValueError):
+                return
+            yield f"{path}(base64)", decoded
 
 
 def response_text(response: Any) -> str:
@@ -23,6 +54,8 @@ def response_text(response: Any) -> str:
 def exercise_every_route(api: Api) -> list[Any]:
     """Sign up with the distinctive birth date, repeat it, conflict with it, read, change and page the history."""
     owner = auth(ACCOUNT)
+    verifier = auth("verifier-1", "age-verifier")
+    age = f"/v1/accounts/{ACCOUNT}/age"
     keyed = {**auth(*SIGNUP), "Idempotency-Key": "k-0123456789abcdef"}
     payload = {"account_id": ACCOUNT, "birth_date": BIRTH_DATE, "country": "GB"}
     responses = [
@@ -41,9 +74,15 @@ def exercise_every_route(api: Api) -> list[Any]:
         api.call("PATCH", f"/v1/accounts/{ACCOUNT}/settings", {"settings": {"direct_messages": "everyone"}}, owner),
         api.call("GET", f"/v1/accounts/{ACCOUNT}/settings/history?limit=1", headers=owner),
         api.call("GET", f"/v1/accounts/{ACCOUNT}/settings/history", headers=auth(*AUDITOR)),
+        # age corrections with the same birth date: by the holder, refused as older, and by an age check
+        api.call("PUT", age, {"birth_date": BIRTH_DATE, "assurance": "self_declared", "source": "self"}, owner),
+        api.call("PUT", age, {"birth_date": "2010-07-19", "assurance": "self_declared", "source": "self"}, owner),
+        api.call("PUT", age, {"birth_date": BIRTH_DATE, "assurance": "verified", "source": "age_verifier"}, verifier),
+        api.call("PUT", age, {"birth_date": "2030-07-19", "assurance": "verified", "source": "age_verifier"}, verifier),
+        api.call("GET", f"/v1/accounts/{ACCOUNT}/settings/history", headers=owner),
     ]
     assert [response.status_code for response in responses] == [
-        201, 409, 409, 201, 201, 422, 422, 422, 422, 200, 200, 200, 403, 200, 200,
+        201, 409, 409, 201, 201, 422, 422, 422, 422, 200, 200, 200, 403, 200, 200, 200, 403, 200, 422, 200,
     ]  # fmt: skip
     return responses
 
@@ -79,17 +118,56 @@ def test_no_audit_event_contains_the_birth_date(api: Api) -> None:
         assert form not in events, form
 
 
-def test_no_stored_item_contains_the_birth_date(api: Api) -> None:
-    # Given every route exercised for someone born on 2011-07-19
+def test_no_stored_attribute_holds_the_birth_date_or_a_birthday_in_the_clear(api: Api) -> None:
+    # Given every route exercised for someone born on 2011-07-19, whose bands end on their 16th and 18th birthdays
     exercise_every_route(api)
-    # When every item of every table is read
-    stored = json.dumps(scan_all_tables())
-    # Then the birth date is stored nowhere (only what the service needs, such as the band and when it ends)
-    assert ACCOUNT in stored
-    for form in BIRTH_DATE_FORMS:
-        assert form not in stored, form
+    # When every attribute of every item of every table is read, base64 decoded where it is base64
+    items = scan_all_tables()
+    values = [(path, text) for item in items for path, text in stored_values(item)]
+    # Then the account is there, and no attribute holds the birth date or either birthday, in any common form:
+    # no exemption, the band's end is only sealed
+    assert any(ACCOUNT in text for _, text in values)
+    found = [(path, form) for path, text in values for day in BIRTH_DAYS for form in day_forms(day) if form in text]
+    assert found == []
+    # And the only trace of when the band ends is its month
+    (state,) = [
+        item for item in items if item.get("pk") == {"S": f"ACCOUNT#{ACCOUNT}"} and item.get("sk") == {"S": "STATE"}
+    ]
+    assert state["band_end_bucket"]["S"].startswith("2027-07#")
+    assert "band_ends_on" not in state
     # And nothing at all is kept about the child who was refused
-    assert "u-young" not in stored
+    assert "u-young" not in json.dumps(items)
+
+
+def test_the_sealed_band_end_opens_only_with_the_key_and_for_its_own_account(api: Api) -> None:
+    import boto3
+
+    from chalicelib.services.ports import SealBroken
+    from chalicelib.store.band_ends import BandEndOpener
+
+    # Given the account signed up
+    exercise_every_route(api)
+    (state,) = [
+        item
+        for item in scan_all_tables()
+        if item.get("pk") == {"S": f"ACCOUNT#{ACCOUNT}"} and item.get("sk") == {"S": "STATE"}
+    ]
+    sealed = state["band_end_sealed"]["S"]
+    opener = BandEndOpener("alias/safety-settings-band-ends", "eu-west-1", boto3.client("kms", region_name="eu-west-1"))
+    # When the transition function's opener opens it / Then it holds both birthdays
+    assert [day.isoformat() for day in opener.open(ACCOUNT, sealed)] == [BAND_ENDS_ON, EIGHTEENTH_BIRTHDAY]
+    # And copied onto another account, or edited, it does not open
+    for account_id, value in [("u-keyed", sealed), (ACCOUNT, sealed[:-8] + "AAAAAAA="), (ACCOUNT, "not-base64!")]:
+        try:
+            opener.open(account_id, value)
+        except SealBroken:
+            continue
+        raise AssertionError(f"{account_id}: {value[:12]}... opened")
+
+
+def test_the_api_cannot_open_a_band_end(api: Api) -> None:
+    # Given the API's composed dependencies / Then what it seals with has no way to open
+    assert not hasattr(api.deps.accounts.band_ends, "open")
 
 
 def test_the_keyed_hashes_the_tables_hold_stay_inside_them(api: Api, captured_logs: Any) -> None:

@@ -22,7 +22,10 @@ from tests.api.helpers import (
 from tests.conftest import AUDITOR, Api, body
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-EVENT_FIELDS = {"event_id", "account_id", "at", "actor", "kind", "changes", "age_band", "policy_version", "request_id"}
+EVENT_FIELDS = {
+    "event_id", "account_id", "at", "actor", "kind", "changes", "age_band", "policy_version", "request_id",
+    "age",  # null but on age_changed events
+}  # fmt: skip
 
 # Four changes a 17-year-old may make, one after another: with sign-up, five events.
 FOUR_CHANGES: list[dict[str, Any]] = [
@@ -64,6 +67,7 @@ def test_each_event_has_the_documented_fields(api: Api, clock: list[Any]) -> Non
     # Then each event carries exactly the documented fields
     assert set(changed) == EVENT_FIELDS
     assert set(signed_up) == EVENT_FIELDS
+    assert (changed["age"], signed_up["age"]) == (None, None)
     # And the sign-up's actor is the sign-up service, the change's is the holder as `self`
     assert signed_up["actor"] == {"id": "signup-service", "role": "signup-service"}
     assert changed["actor"] == {"id": OWNER, "role": "self"}

@@ -4,7 +4,7 @@ record and its event, and a history newest first in pages with cursors bound to 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,7 +26,8 @@ def account(account_id: str = "a-1", version: int = 1, band: str = "13-15", **se
         version=version,
         settings={"comments": "friends", "downloads": False, **settings},
         created_at=NOW,
-        band_ends_on=date(2028, 5, 10),
+        band_end_month="2028-05",
+        band_end_sealed="sealed-opaque-text",
     )
 
 

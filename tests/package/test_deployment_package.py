@@ -134,9 +134,16 @@ def test_the_api_authorizer_is_cognito(package: Package) -> None:
         assert definition["x-amazon-apigateway-authorizer"]["type"] == "cognito_user_pools"
 
 
-def test_no_function_but_the_api_handler_and_the_stream_consumer_and_no_local_authorizer(package: Package) -> None:
-    # Given the SAM template / Then the API handler and the reports stream consumer are the only functions, and
-    # nothing is a local (HS256) authorizer
-    assert set(resources_of_type(package.template, "AWS::Serverless::Function")) == {"APIHandler", "ReportsStream"}
+def test_no_function_but_the_api_the_stream_consumer_and_the_transitions_job_and_no_local_authorizer(
+    package: Package,
+) -> None:
+    # Given the SAM template / Then the API handler, the reports stream consumer and the daily band transitions are
+    # the only functions, and nothing is a local (HS256) authorizer
+    functions = resources_of_type(package.template, "AWS::Serverless::Function")
+    assert set(functions) == {"APIHandler", "ReportsStream", "BandTransitions"}
+    # and the job runs daily just after midnight UTC, with Lambda's longest timeout (it stops a minute before it)
+    transitions = functions["BandTransitions"]["Properties"]
+    assert transitions["Events"]["BandTransitionsEvent"]["Properties"]["Schedule"] == "cron(5/15 0-1 * * ? *)"
+    assert transitions["Timeout"] == 900
     flattened = [name.lower().replace("_", "") for name in package.template["Resources"]]
     assert not [name for name in flattened if "localjwt" in name or "authorizer" in name]

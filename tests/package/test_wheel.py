@@ -1,4 +1,5 @@
-"""What `pip install .` ships is what runs in Lambda: app.py and chalicelib/, nothing else."""
+"""What `pip install .` ships: what runs in Lambda (app.py and chalicelib/) and the operators' command line (ops/,
+the `safety-settings` script), nothing else."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ NOT_SOURCE = shutil.ignore_patterns(
 
 
 def shipped_sources() -> set[str]:
-    chalicelib = {
+    packages = {
         path.relative_to(ROOT).as_posix()
-        for path in (ROOT / "chalicelib").rglob("*")
+        for package in ("chalicelib", "ops")
+        for path in (ROOT / package).rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
-    return {"app.py", *chalicelib}
+    return {"app.py", *packages}
 
 
-def test_the_project_wheel_holds_exactly_app_py_and_chalicelib(tmp_path: Path) -> None:
+def test_the_project_wheel_holds_exactly_app_py_chalicelib_and_ops(tmp_path: Path) -> None:
     # Given a copy of the whole working tree: tests, devstack, infra, bench and tools included
     source = tmp_path / "source"
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
@@ -33,7 +35,8 @@ def test_the_project_wheel_holds_exactly_app_py_and_chalicelib(tmp_path: Path) -
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--quiet"]
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
     subprocess.run([*build, "--wheel-dir", str(tmp_path / "wheels"), str(source)], env=env, check=True)
-    # Then, metadata aside, it holds app.py and every file of chalicelib/ (its JSON documents too), and nothing else
+    # Then, metadata aside, it holds app.py and every file of chalicelib/ (its JSON documents too) and ops/, and
+    # nothing else
     (wheel,) = (tmp_path / "wheels").glob("safety_settings-*.whl")
     files = {name for name in zipfile.ZipFile(wheel).namelist() if not name.split("/")[0].endswith(".dist-info")}
     assert files == shipped_sources()

@@ -44,3 +44,18 @@ def test_the_round_trip_benchmark_runs_every_scenario_within_its_targets() -> No
     )
     # Then every scenario answered as expected and none took more DynamoDB calls than its target
     assert result.returncode == 0, (result.stdout[-600:], result.stderr[-1500:])
+
+
+def test_the_transitions_benchmark_moves_every_due_account_and_prints_its_figures() -> None:
+    # Given the birthday job's benchmark / When it runs over a few accounts in a fresh interpreter
+    result = subprocess.run(
+        [sys.executable, "bench/transitions.py", "--accounts", "40"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    # Then every account moved, and it printed accounts per second and calls per account
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert "moved 40, failed 0, complete True" in result.stdout, result.stdout
+    assert "accounts/s" in result.stdout and "per account" in result.stdout

@@ -12,7 +12,7 @@ import pytest
 from chalicelib.identity import MODERATOR, SIGNUP_SERVICE, Caller
 from chalicelib.policy import Policy, load_policy
 from chalicelib.services.accounts import AccountsDeps
-from tests.fakes import FakeSettingsStore
+from tests.fakes import FakeBandEndSealer, FakeSettingsStore
 
 SIGNUP = Caller(sub="signup-service", groups=frozenset({SIGNUP_SERVICE}))
 MODERATOR_CALLER = Caller(sub="mod-1", groups=frozenset({MODERATOR}))
@@ -40,5 +40,12 @@ def settings_store() -> FakeSettingsStore:
 
 
 @pytest.fixture
-def accounts(settings_store: FakeSettingsStore, policy: Policy, clock: list[datetime]) -> AccountsDeps:
-    return AccountsDeps(store=settings_store, policy=policy, clock=lambda: clock[0])
+def band_ends() -> FakeBandEndSealer:
+    return FakeBandEndSealer()
+
+
+@pytest.fixture
+def accounts(
+    settings_store: FakeSettingsStore, policy: Policy, clock: list[datetime], band_ends: FakeBandEndSealer
+) -> AccountsDeps:
+    return AccountsDeps(store=settings_store, policy=policy, clock=lambda: clock[0], band_ends=band_ends)

@@ -1,0 +1,237 @@
+"""Birthdays: every account whose age band ends on or before a day moves into the band it has reached.
+
+The accounts are found through the band-end index (a month at a time, each month spread over partitions), never a
+scan. The index holds only the month; the day is sealed, so each entry is opened here, the one place that may. A move
+never changes a current value (a teen who kept strict settings keeps them): it only changes the band, which unlocks
+options, and it is one write with its `band_changed` event (actor `system`).
+
+A run saves its place after every page. A run stopped part-way (a Lambda out of time, a crash) is finished by the
+next, which starts where it stopped; entries of a page that was under way when it stopped are found moved already.
+A run that finished its day does nothing more that day. Months before the day's are read too (up to
+`LOOKBACK_MONTHS`), so a day the job did not run at all is caught up by the next run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+
+from chalicelib.domain.models import Account, Actor, AuditEvent, EventKind
+from chalicelib.domain.settings import band_defaults, conform
+from chalicelib.policy import Policy
+from chalicelib.services.ports import (
+    BandEndEntry,
+    BandEndOpener,
+    Clock,
+    SealBroken,
+    TransitionsStore,
+    VersionConflict,
+)
+
+JOB = "band-transitions"
+LOOKBACK_MONTHS = 12
+PAGE_SIZE = 100
+MAX_ATTEMPTS = 3
+SYSTEM = Actor(id="system", role="system")
+
+
+@dataclass(frozen=True)
+class TransitionsDeps:
+    store: TransitionsStore
+    policy: Policy
+    band_ends: BandEndOpener  # seals and opens: the only composition given one
+    clock: Clock
+
+
+@dataclass
+class TransitionCounts:
+    due: int = 0  # accounts whose band ends on or before the day
+    moved: int = 0  # moved by this run
+    already_moved: int = 0  # listed by the index but found moved (an earlier run, or a concurrent one)
+    failed: int = 0  # could not be moved (a value that does not open; contention that outlasted the retries)
+
+
+@dataclass
+class TransitionRun:
+    day: date
+    dry_run: bool
+    counts: TransitionCounts = field(default_factory=TransitionCounts)
+    partitions: int = 0
+    partitions_done: int = 0
+    complete: bool = False
+    resumed: bool = False  # continued a run of the same day that had stopped part-way
+    failed_accounts: list[str] = field(default_factory=list)  # ids only (never a date), at most 100
+
+
+Progress = Callable[[TransitionRun], None]
+
+
+def months_to_read(day: date, lookback: int = LOOKBACK_MONTHS) -> list[str]:
+    """`day`'s month and the `lookback` months before it, oldest first, as YYYY-MM."""
+    index = day.year * 12 + day.month - 1
+    return [f"{month // 12:04d}-{month % 12 + 1:02d}" for month in range(index - lookback, index + 1)]
+
+
+def run_transitions(
+    deps: TransitionsDeps,
+    day: date,
+    *,
+    dry_run: bool = False,
+    should_stop: Callable[[], bool] = lambda: False,
+    progress: Progress | None = None,
+) -> TransitionRun:
+    """Moves every account due on `day` (or, with `dry_run`, only counts them and writes nothing)."""
+    store = deps.store
+    partitions = [partition for month in months_to_read(day) for partition in store.band_end_partitions(month)]
+    run = TransitionRun(day=day, dry_run=dry_run, partitions=len(partitions))
+    start: str | None = None
+    saved = None if dry_run else store.job_state(JOB)
+    if saved is not None and saved.get("day") == day.isoformat():
+        run.counts = TransitionCounts(**saved["counts"])
+        run.partitions_done, start, run.complete = saved["partitions_done"], saved["start"], saved["complete"]
+        run.resumed = not run.complete
+    unsaved = False  # progress over empty partitions is saved with the next page that moves someone
+    while not run.complete:
+        if should_stop():
+            break
+        entries, start = store.band_end_page(partitions[run.partitions_done], start, PAGE_SIZE)
+        _move_page(deps, run, entries)
+        if start is None:
+            run.partitions_done += 1
+            run.complete = run.partitions_done == len(partitions)
+        unsaved = True
+        if entries or run.complete:
+            unsaved = _save(deps, run, start)
+        if progress is not None:
+            progress(run)
+    if unsaved:
+        _save(deps, run, start)
+    return run
+
+
+def _save(deps: TransitionsDeps, run: TransitionRun, start: str | None) -> bool:
+    if not run.dry_run:
+        deps.store.save_job_state(JOB, _state(run, start))
+    return False
+
+
+def _state(run: TransitionRun, start: str | None) -> dict[str, object]:
+    return {
+        "day": run.day.isoformat(),
+        "counts": asdict(run.counts),
+        "partitions_done": run.partitions_done,
+        "start": start,
+        "complete": run.complete,
+    }
+
+
+def _move_page(deps: TransitionsDeps, run: TransitionRun, entries: list[BandEndEntry]) -> None:
+    """Moves the page's due accounts, each read consistently (the index may lag behind a move)."""
+    due: list[str] = []
+    # By account and sealed value (a value opens only for its own account): the record read again usually holds it.
+    opened: dict[tuple[str, str], tuple[date, ...]] = {}
+    for entry in entries:
+        ends = _ends(deps, run, entry.account_id, entry.sealed)
+        if ends and ends[0] <= run.day:
+            due.append(entry.account_id)
+            opened[entry.account_id, entry.sealed] = ends
+    accounts = deps.store.get_accounts(due) if due else {}
+    for account_id in due:
+        account = accounts.get(account_id)
+        if account is None:
+            continue
+        run.counts.due += 1
+        for _ in range(MAX_ATTEMPTS):
+            outcome = _move(deps, run, account, opened)
+            if outcome != "conflict":
+                break
+            account = deps.store.get_account(account_id) or account
+        else:
+            outcome = "failed"
+        if outcome == "failed":
+            _failed(run, account_id)
+        elif outcome == "moved":
+            run.counts.moved += 1
+        else:
+            run.counts.already_moved += 1
+
+
+def _ends(deps: TransitionsDeps, run: TransitionRun, account_id: str, sealed: str) -> tuple[date, ...]:
+    """The days `sealed` holds; () (never due) when it does not open, which counts as a failure."""
+    try:
+        return deps.band_ends.open(account_id, sealed)
+    except SealBroken:
+        _failed(run, account_id)
+        return ()
+
+
+def _failed(run: TransitionRun, account_id: str) -> None:
+    run.counts.failed += 1
+    if len(run.failed_accounts) < 100:
+        run.failed_accounts.append(account_id)
+
+
+def _move(
+    deps: TransitionsDeps,
+    run: TransitionRun,
+    account: Account,
+    opened: dict[tuple[str, str], tuple[date, ...]] | None = None,
+) -> str:
+    """ "moved", "already" (not due any more), "failed" or "conflict" (changed since read: read again)."""
+    if not account.band_end_sealed:
+        return "already"
+    known = (opened or {}).get((account.account_id, account.band_end_sealed))
+    ends = known or _ends(deps, run, account.account_id, account.band_end_sealed)
+    if not ends:
+        return "failed"
+    passed = sum(1 for end in ends if end <= run.day)
+    if passed == 0:
+        return "already"
+    if run.dry_run:
+        return "moved"
+    updated, event = band_change(deps, account, ends[:passed], ends[passed:], f"{JOB}:{run.day.isoformat()}")
+    try:
+        deps.store.apply_change(updated, account.version, event)
+    except VersionConflict:
+        return "conflict"
+    return "moved"
+
+
+def band_change(
+    deps: TransitionsDeps, account: Account, passed: tuple[date, ...], remaining: tuple[date, ...], request_id: str
+) -> tuple[Account, AuditEvent]:
+    """The account moved past `passed` band ends into the band it has reached, and its `band_changed` event."""
+    bands = [band.name for band in deps.policy.age.bands]
+    band = bands[min(bands.index(account.age_band) + len(passed), len(bands) - 1)]
+    # Moving up a band only unlocks options. A setting the account has no value for keeps the value it showed (the
+    # younger band's default), never the older band's looser one; the one rule then changes nothing.
+    shown = {**band_defaults(deps.policy, account.age_band), **account.settings}
+    settings, changes = conform(deps.policy, band, shown, restricted=account.restricted)
+    updated = replace(
+        account,
+        age_band=band,
+        version=account.version + 1,
+        settings=settings,
+        band_end_month=remaining[0].isoformat()[:7] if remaining else "",
+        band_end_sealed=deps.band_ends.seal(account.account_id, remaining) if remaining else "",
+    )
+    event = AuditEvent(
+        event_id=str(uuid.uuid4()),
+        account_id=account.account_id,
+        version=updated.version,
+        at=deps.clock(),
+        actor=SYSTEM,
+        kind=EventKind.BAND_CHANGED,
+        changes=changes,
+        age_band=band,
+        policy_version=deps.policy.version,
+        request_id=request_id,
+    )
+    return updated, event
+
+
+def move_if_due(deps: TransitionsDeps, account: Account, day: date) -> str:
+    """One account's move on `day`, exactly as a run makes it: "moved", "already", "failed" or "conflict"."""
+    return _move(deps, TransitionRun(day=day, dry_run=False), account)

@@ -1,0 +1,1 @@
+"""The operators' command line (`safety-settings`): jobs over all accounts, run from a terminal."""
