@@ -11,10 +11,14 @@ from __future__ import annotations
 import os
 
 from chalicelib.api.application import cognito_authorizer, create_app
-from chalicelib.api.composition import compose_api_from_environment
+from chalicelib.api.composition import compose_api_from_environment, policy_version_from_environment
 from chalicelib.workers.reports_stream import compose_stream_worker, register_reports_stream
 from chalicelib.workers.transitions import compose_transitions, register_transitions
 
-app = create_app(cognito_authorizer, lambda: compose_api_from_environment(os.environ))
+app = create_app(
+    cognito_authorizer,
+    lambda: compose_api_from_environment(os.environ),
+    policy_version=lambda: policy_version_from_environment(os.environ),
+)
 register_reports_stream(app, lambda: compose_stream_worker(os.environ), os.environ.get("REPORTS_STREAM_ARN"))
 register_transitions(app, lambda: compose_transitions(os.environ))

@@ -6,9 +6,12 @@ Only a composition function (`chalicelib.api.composition`) reads it; no service 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    from chalicelib.policy import Policy
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -33,6 +36,8 @@ class ApiConfig(BaseModel):
     auth_mode: Literal["cognito", "local"] = Field(alias="AUTH_MODE")
     # The SSM Parameter Store name (a SecureString) of the root secret the service's keys are derived from.
     root_secret_parameter: str = Field(alias="ROOT_SECRET_PARAMETER", min_length=1, pattern=r"^\S+$")
+    # Pins a kept policy version (chalicelib/policy/versions/); unset: the newest is in force.
+    policy_version: str | None = Field(None, alias="POLICY_VERSION", pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
 
 
 def load_api_config(env: Mapping[str, str], *, allow_local_auth: bool = False) -> ApiConfig:
@@ -63,6 +68,8 @@ class WorkerConfig(BaseModel):
 
     reports_table: str = Field("safety-reports", alias="REPORTS_TABLE", min_length=3, max_length=255)
     region: str = Field(alias="AWS_REGION", min_length=1)
+    # Pins a kept policy version (chalicelib/policy/versions/); unset: the newest is in force.
+    policy_version: str | None = Field(None, alias="POLICY_VERSION", pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
 
 
 def load_worker_config(env: Mapping[str, str]) -> WorkerConfig:
@@ -86,6 +93,8 @@ class TransitionsConfig(BaseModel):
         "alias/safety-settings-band-ends", alias="BAND_END_KEY_ALIAS", pattern=r"^alias/[A-Za-z0-9/_-]{1,250}$"
     )
     region: str = Field(alias="AWS_REGION", min_length=1)
+    # Pins a kept policy version (chalicelib/policy/versions/); unset: the newest is in force.
+    policy_version: str | None = Field(None, alias="POLICY_VERSION", pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
 
 
 def load_transitions_config(env: Mapping[str, str]) -> TransitionsConfig:
@@ -97,3 +106,15 @@ def load_transitions_config(env: Mapping[str, str]) -> TransitionsConfig:
     except ValidationError as error:
         names = sorted({str(item["loc"][0]) for item in error.errors()})
         raise UnsafeConfiguration(f"refusing to start: set {', '.join(names)} (missing, empty or invalid)") from None
+
+
+def policy_in_force(version: str | None) -> Policy:
+    """The kept policy `version` names (the newest when None), or `UnsafeConfiguration` naming POLICY_VERSION."""
+    from chalicelib.policy import UnknownPolicyVersion, load_policy
+
+    try:
+        return load_policy(version)
+    except UnknownPolicyVersion:
+        raise UnsafeConfiguration(
+            f"refusing to start: POLICY_VERSION {version!r} is not a kept policy version"
+        ) from None

@@ -10,7 +10,7 @@ from typing import Any
 from chalice.app import AuthRequest, AuthResponse, Chalice
 
 from chalicelib.api.application import create_app
-from chalicelib.api.composition import compose_api_from_environment
+from chalicelib.api.composition import compose_api_from_environment, policy_version_from_environment
 from devstack.local_auth import claims_context
 from devstack.token import local_jwt_secret
 
@@ -34,4 +34,8 @@ def build_local_app(compose: Callable[[], Any] | None = None, env: Mapping[str, 
     `AUTH_MODE=local` explicitly."""
     environment = os.environ if env is None else env
     compose = compose or (lambda: compose_api_from_environment(environment, allow_local_auth=True))
-    return create_app(local_authorizer(local_jwt_secret()), compose)
+    return create_app(
+        local_authorizer(local_jwt_secret()),
+        compose,
+        policy_version=lambda: policy_version_from_environment(environment),
+    )

@@ -19,6 +19,7 @@ from chalicelib.api.problems import problem, problem_from_error, problem_from_va
 from chalicelib.api.routes import ROUTES, Route
 from chalicelib.config import UnsafeConfiguration
 from chalicelib.domain.errors import DomainError
+from chalicelib.policy import newest_version
 
 APP_NAME = "safety-settings"
 # The deployment (infra/) puts the real user pool's ARN in the template; nothing here reads it from the environment.
@@ -57,14 +58,20 @@ class Composed:
 
 
 def create_app(
-    authorizer: AuthorizerFactory, compose: Callable[[], Any], routes: tuple[Route, ...] = ROUTES
+    authorizer: AuthorizerFactory,
+    compose: Callable[[], Any],
+    routes: tuple[Route, ...] = ROUTES,
+    policy_version: Callable[[], str] | None = None,
 ) -> Chalice:
+    """The app. `policy_version` names the policy in force for the public policy route, which must answer without
+    composing (no secret is needed to read a policy); by default the newest kept version."""
     # configure_logs=False: the service logs through Powertools only (chalice would add a second, plain-text copy
     # of every line, on the logger of the same name).
     app = Chalice(app_name=APP_NAME, configure_logs=False)
     app.register_middleware(RequestMiddleware(AccessTable((r.method, r.path, r.access) for r in routes)), "http")
     route_authorizer = authorizer(app)
     composed = Composed(compose)
+    in_force = policy_version or newest_version
     for route in routes:
         app.route(
             route.path,
@@ -72,7 +79,7 @@ def create_app(
             name=route.operation_id,
             authorizer=None if route.public else route_authorizer,
             content_types=["*/*"],  # checked by the view wrapper, as problem+json, only where a body is read
-        )(_view_handler(app, route, composed))
+        )(_view_handler(app, route, composed, in_force))
     return app
 
 
@@ -83,7 +90,9 @@ def _is_json(content_type: str | None) -> bool:
     return media_type == "application/json"
 
 
-def _view_handler(app: Chalice, route: Route, composed: Composed) -> Callable[..., Response]:
+def _view_handler(
+    app: Chalice, route: Route, composed: Composed, policy_version: Callable[[], str]
+) -> Callable[..., Response]:
     def handle(**params: str) -> Response:
         scope = current_scope()
         request = app.current_request
@@ -91,7 +100,7 @@ def _view_handler(app: Chalice, route: Route, composed: Composed) -> Callable[..
         try:
             if route.request is not None and not _is_json(request.headers.get("content-type")):
                 return problem_json(415, "unsupported_media_type", "send the body as application/json")
-            call = Call(request, scope, composed, params, app.lambda_context)
+            call = Call(request, scope, composed, params, app.lambda_context, policy_version)
             return route.view(call)
         except DomainError as error:
             scope.outcome = error.code

@@ -21,6 +21,7 @@ class Call:
     compose: Callable[[], ApiDeps]  # built on the first call that needs it: public routes never compose
     params: dict[str, str]
     lambda_context: Any = None
+    policy_version: Callable[[], str] = lambda: ""  # the version in force, known without composing
 
     @property
     def deps(self) -> ApiDeps:

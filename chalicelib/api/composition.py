@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.config import ApiConfig, UnsafeConfiguration, load_api_config
+from chalicelib.config import ApiConfig, UnsafeConfiguration, load_api_config, policy_in_force
 from chalicelib.domain.errors import Unavailable
 from chalicelib.keys import ServiceKeys, WeakSecret
-from chalicelib.policy import Policy, load_policy
+from chalicelib.policy import Policy
 from chalicelib.services.accounts import AccountsDeps
 from chalicelib.services.appeals import AppealsDeps
 from chalicelib.services.moderation import ModerationDeps
@@ -53,7 +53,7 @@ def compose_api(config: ApiConfig, root_secret: bytes, clock: Clock = utc_now, p
         keys = ServiceKeys.derive(root_secret)
     except WeakSecret as error:
         raise UnsafeConfiguration(f"refusing to start: ROOT_SECRET_PARAMETER: {error}") from None
-    policy = policy or load_policy()
+    policy = policy or policy_in_force(config.policy_version)
     client = functools.cache(lambda: make_dynamodb_client(config.region))
     sealer = CursorSealer(keys.cursors)
     settings_store = SettingsStore(config.settings_table, client, sealer)
@@ -132,3 +132,9 @@ def _is_transient(error: BaseException) -> bool:
 def compose_api_from_environment(env: Mapping[str, str], *, allow_local_auth: bool = False) -> ApiDeps:
     config = load_api_config(env, allow_local_auth=allow_local_auth)
     return compose_api(config, read_root_secret(config))
+
+
+def policy_version_from_environment(env: Mapping[str, str]) -> str:
+    """The policy version in force (POLICY_VERSION if set, else the newest kept), without composing anything:
+    what the public policy route serves. An unknown version refuses, as the composition does."""
+    return policy_in_force(env.get("POLICY_VERSION") or None).version

@@ -8,7 +8,10 @@ from importlib import resources
 from chalice.app import Response
 
 from chalicelib.api.call import Call
-from chalicelib.policy import policy_document
+from chalicelib.api.http import checked_path_id
+from chalicelib.domain.errors import NotFound
+from chalicelib.policy import UnknownPolicyVersion, policy_document
+from chalicelib.policy.loader import VERSION_PATTERN
 
 
 def health(call: Call) -> Response:
@@ -19,7 +22,19 @@ def health(call: Call) -> Response:
 
 
 def policy(call: Call) -> Response:
-    return Response(body=json.dumps(policy_document()), headers={"Content-Type": "application/json"})
+    """The version in force: the newest kept, or the one the deployment pins (POLICY_VERSION); never composes."""
+    version = call.policy_version() or None
+    return Response(body=json.dumps(policy_document(version)), headers={"Content-Type": "application/json"})
+
+
+def policy_version(call: Call) -> Response:
+    """Any kept version, so what applied to an account at any time can be read; anything else is 404."""
+    version = checked_path_id(call.params["version"], VERSION_PATTERN, "policy version")
+    try:
+        document = policy_document(version)
+    except UnknownPolicyVersion:
+        raise NotFound("no such policy version") from None
+    return Response(body=json.dumps(document), headers={"Content-Type": "application/json"})
 
 
 def openapi(call: Call) -> Response:

@@ -83,6 +83,17 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET",
+        "/v1/policy/versions/{version}",
+        "getPolicyVersion",
+        "Any policy version the service has ever served (what applied to an account at any time)",
+        frozenset({ANYONE}),
+        meta.policy_version,
+        {200: ("The policy document of that version", None)},
+        (404,),
+        parameters=(_path_param("version", "A version, e.g. 2026-11-25"),),
+    ),
+    Route(
+        "GET",
         "/v1/openapi.json",
         "getOpenApi",
         "This document",

@@ -1,12 +1,15 @@
-"""Loads `policy.json` and checks it is coherent before any request uses it.
+"""Loads a policy version (`versions/<version>.json`) and checks it is coherent before any request uses it.
 
-A policy that fails these checks never serves: a default looser than what the account holder may choose, a band with
-a missing setting, or overlapping age bands are errors at load time, not surprises in production.
+Every version ever served stays in `versions/`, one reviewed file each, named by its `version`; the newest is in force
+unless a composition pins another (`POLICY_VERSION`). A policy that fails these checks never serves: a default looser
+than what the account holder may choose, a band with a missing setting, overlapping age bands, or a file whose name is
+not its version are errors at load time, not surprises in production.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache, cached_property
 from importlib import resources
 from typing import Any
@@ -273,19 +276,50 @@ class Policy(_Frozen):
         return band.max_age is not None and band.max_age < 18
 
 
-def _policy_text() -> str:
-    return resources.files("chalicelib.policy").joinpath("policy.json").read_text(encoding="utf-8")
+VERSION_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}(\.\d+)?")
+
+
+class UnknownPolicyVersion(LookupError):
+    """No kept policy file has this version."""
+
+
+def _version_order(version: str) -> tuple[str, int]:
+    day, _, revision = version.partition(".")
+    return day, int(revision or 0)
 
 
 @cache
-def load_policy() -> Policy:
-    """The policy in force, parsed and checked once per process."""
-    raw: dict[str, Any] = json.loads(_policy_text())
-    return Policy.model_validate(raw, strict=False)
+def kept_versions() -> tuple[str, ...]:
+    """Every version kept in `versions/`, oldest first (`2026-11-25` < `2026-11-25.1` < `2026-12-01`)."""
+    folder = resources.files("chalicelib.policy").joinpath("versions")
+    names = [entry.name.removesuffix(".json") for entry in folder.iterdir() if entry.name.endswith(".json")]
+    return tuple(sorted((name for name in names if VERSION_PATTERN.fullmatch(name)), key=_version_order))
+
+
+def newest_version() -> str:
+    return kept_versions()[-1]
+
+
+def _policy_text(version: str) -> str:
+    if version not in kept_versions():
+        raise UnknownPolicyVersion(version)
+    path = resources.files("chalicelib.policy").joinpath("versions", f"{version}.json")
+    return path.read_text(encoding="utf-8")
 
 
 @cache
-def policy_document() -> dict[str, Any]:
-    """The policy file as published at `GET /v1/policy` (the reviewed text, not a re-serialisation)."""
-    document: dict[str, Any] = json.loads(_policy_text())
+def load_policy(version: str | None = None) -> Policy:
+    """A kept version (the newest by default), parsed and checked once per process; `UnknownPolicyVersion` else."""
+    version = version or newest_version()
+    raw: dict[str, Any] = json.loads(_policy_text(version))
+    policy = Policy.model_validate(raw, strict=False)
+    if policy.version != version:
+        raise ValueError(f"versions/{version}.json holds version {policy.version!r}: a file is named by its version")
+    return policy
+
+
+@cache
+def policy_document(version: str | None = None) -> dict[str, Any]:
+    """A kept version's file as published (the reviewed text, not a re-serialisation); the newest by default."""
+    document: dict[str, Any] = json.loads(_policy_text(version or newest_version()))
     return document

@@ -98,8 +98,7 @@ def utc_now() -> datetime:
 def compose_stream_worker(env: Mapping[str, str], clock: Clock | None = None) -> StreamDeps:
     """What the consumer uses, and only that: the reports table, the policy, the clock (no secrets: it never pages
     for a client, so its cursor key is random and unused)."""
-    from chalicelib.config import load_worker_config
-    from chalicelib.policy import load_policy
+    from chalicelib.config import load_worker_config, policy_in_force
     from chalicelib.store.cursors import CursorSealer
     from chalicelib.store.dynamo import make_dynamodb_client
     from chalicelib.store.reports_store import ReportsStore as DynamoReportsStore
@@ -107,7 +106,7 @@ def compose_stream_worker(env: Mapping[str, str], clock: Clock | None = None) ->
     config = load_worker_config(env)
     client = functools.cache(lambda: make_dynamodb_client(config.region))
     store = DynamoReportsStore(config.reports_table, client, CursorSealer(os.urandom(32)))
-    return StreamDeps(reports=store, policy=load_policy(), clock=clock or utc_now)
+    return StreamDeps(reports=store, policy=policy_in_force(config.policy_version), clock=clock or utc_now)
 
 
 def register_reports_stream(app: Chalice, compose: Callable[[], StreamDeps], stream_arn: str | None) -> None:

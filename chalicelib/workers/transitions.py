@@ -30,8 +30,7 @@ def utc_now() -> datetime:
 
 def compose_transitions(env: Mapping[str, str], clock: Clock | None = None) -> TransitionsDeps:
     """The settings table, the policy, the clock and the band-end key's opener; nothing else."""
-    from chalicelib.config import load_transitions_config
-    from chalicelib.policy import load_policy
+    from chalicelib.config import load_transitions_config, policy_in_force
     from chalicelib.services.transitions import TransitionsDeps
     from chalicelib.store.band_ends import BandEndOpener
     from chalicelib.store.cursors import CursorSealer
@@ -43,7 +42,7 @@ def compose_transitions(env: Mapping[str, str], clock: Clock | None = None) -> T
     store = SettingsStore(config.settings_table, client, CursorSealer(os.urandom(32)))  # never pages for a client
     return TransitionsDeps(
         store=store,
-        policy=load_policy(),
+        policy=policy_in_force(config.policy_version),
         band_ends=BandEndOpener(config.band_end_key_alias, config.region),
         clock=clock or utc_now,
     )

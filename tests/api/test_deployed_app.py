@@ -84,7 +84,7 @@ def test_the_deployed_app_has_no_local_authorizer(deployed: Any) -> None:
     assert deployed.builtin_auth_handlers == []
     for path, methods in deployed.routes.items():
         for method, entry in methods.items():
-            public = path in ("/v1/health", "/v1/policy", "/v1/openapi.json")
+            public = path in ("/v1/health", "/v1/policy", "/v1/policy/versions/{version}", "/v1/openapi.json")
             assert (entry.authorizer is None) == public, (method, path)
             if not public:
                 assert type(entry.authorizer).__name__ == "CognitoUserPoolAuthorizer"
@@ -131,6 +131,9 @@ def test_the_policy_and_the_api_document_answer_without_composing_anything(
     monkeypatch.delenv("ROOT_SECRET_PARAMETER")
     assert deployed(event("GET", "/v1/policy", "/v1/policy", None), None)["statusCode"] == 200
     assert deployed(event("GET", "/v1/openapi.json", "/v1/openapi.json", None), None)["statusCode"] == 200
+    kept = event("GET", "/v1/policy/versions/{version}", "/v1/policy/versions/2026-11-25", None)
+    kept["pathParameters"] = {"version": "2026-11-25"}
+    assert deployed(kept, None)["statusCode"] == 200
 
 
 def test_health_composes_so_a_misconfigured_function_fails_it(deployed: Any, monkeypatch: pytest.MonkeyPatch) -> None:

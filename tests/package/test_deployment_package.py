@@ -78,7 +78,7 @@ def test_zip_holds_powertools_and_pyjwt(package: Package) -> None:
 
 def test_zip_holds_the_app_and_only_chalices_vendored_runtime(package: Package) -> None:
     # Then app.py and chalicelib/ are there, and of chalice only the runtime `chalice package` vendors
-    assert {"app.py", "chalicelib/policy/policy.json", "chalicelib/api/openapi.json"} <= package.names
+    assert {"app.py", "chalicelib/policy/versions/2026-11-25.json", "chalicelib/api/openapi.json"} <= package.names
     assert {name for name in package.names if name.startswith("chalice/")} == {"chalice/__init__.py", "chalice/app.py"}
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.policy import Policy, load_policy
 
-POLICY_FILE = Path(__file__).resolve().parents[2] / "chalicelib" / "policy" / "policy.json"
+POLICY_FILE = Path(__file__).resolve().parents[2] / "chalicelib" / "policy" / "versions" / "2026-11-25.json"
 
 
 @pytest.fixture
