@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from functools import cache, cached_property
 from importlib import resources
 from typing import Any
@@ -232,6 +233,42 @@ def _check_enum(name: str, values: set[str]) -> None:
         raise ValueError(f"transparency: not in the schema's {name} enum: {sorted(unknown)}")
 
 
+LIMIT_FIELDS = ("default", "self_max", "guardian_max")
+_SUBDIVISION = re.compile(r"([A-Z]{2})-[A-Z0-9]{1,3}")
+
+
+class LimitOverride(_Frozen):
+    """What an overlay lowers for one setting in one band: any of the three limits, each no looser than the global
+    rule's (a field left out keeps the global value)."""
+
+    default: SettingValue = None
+    self_max: SettingValue = None
+    guardian_max: SettingValue = None
+
+    def given(self) -> dict[str, SettingValue]:
+        return {name: getattr(self, name) for name in LIMIT_FIELDS if name in self.model_fields_set}
+
+
+class Overlay(_Frozen):
+    """A jurisdiction's rules on top of the global ones. It can only tighten: the loader refuses anything looser."""
+
+    jurisdiction: str = Field(description="ISO 3166-1 country (GB), ISO 3166-2 subdivision (US-NY) or a named group")
+    source: str = Field(min_length=1, description="The law or code and its article")
+    effective_from: date | None = None
+    pending: bool = False  # shown in the policy but not applied (its effective date is not fixed)
+    minimum_age: int | None = Field(default=None, ge=0)
+    settings: dict[str, dict[str, LimitOverride]] = Field(default_factory=dict)  # setting -> band -> limits
+
+    @model_validator(mode="after")
+    def _dated_unless_pending(self) -> Overlay:
+        if self.effective_from is None and not self.pending:
+            raise ValueError(f"overlay {self.jurisdiction}: effective_from is required unless it is pending")
+        return self
+
+    def applies_on(self, day: date) -> bool:
+        return not self.pending and self.effective_from is not None and self.effective_from <= day
+
+
 class Policy(_Frozen):
     version: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
     title: str
@@ -241,6 +278,30 @@ class Policy(_Frozen):
     reports: ReportRules
     transparency: TransparencyRules
     countries: frozenset[str]
+    jurisdiction_groups: dict[str, frozenset[str]] = Field(default_factory=dict)  # e.g. EU: the member states
+    overlays: tuple[Overlay, ...] = ()
+
+    @model_validator(mode="after")
+    def _overlays_only_tighten(self) -> Policy:
+        for group, members in self.jurisdiction_groups.items():
+            if group in self.countries or not members <= self.countries:
+                raise ValueError(f"jurisdiction group {group}: a new name whose members are all known countries")
+        for overlay in self.overlays:
+            where = overlay.jurisdiction
+            country = where.split("-")[0] if _SUBDIVISION.fullmatch(where) else where
+            if country not in self.countries and where not in self.jurisdiction_groups:
+                raise ValueError(f"overlay {where}: not a known country, subdivision of one, or jurisdiction group")
+            covered = self.jurisdiction_groups.get(where, frozenset({country}))
+            lowest = min(self.age.minimum_age.for_country(member) for member in covered)
+            if overlay.minimum_age is not None and overlay.minimum_age < lowest:
+                raise ValueError(f"overlay {where}: minimum_age may only be raised (it is {lowest} there)")
+            for name, bands in overlay.settings.items():
+                rule = self.settings.get(name)
+                if rule is None:
+                    raise ValueError(f"overlay {where}: unknown setting {name}")
+                for band, override in bands.items():
+                    _check_tightens(where, name, rule, band, override)
+        return self
 
     @model_validator(mode="after")
     def _every_setting_covers_every_band(self) -> Policy:
@@ -266,6 +327,33 @@ class Policy(_Frozen):
         if unknown := set(rules.category_specifications) - reasons:
             raise ValueError(f"transparency.category_specifications: unknown report reasons {sorted(unknown)}")
         return self
+
+    def overlays_for(self, country: str, subdivision: str | None, day: date) -> tuple[Overlay, ...]:
+        """The overlays in force on `day` where an account lives: its country's, its subdivision's (a subdivision
+        inherits its country's) and every group's its country belongs to. Pending ones never apply."""
+        covering = {country, *([subdivision] if subdivision else [])}
+        covering |= {group for group, members in self.jurisdiction_groups.items() if country in members}
+        return tuple(o for o in self.overlays if o.jurisdiction in covering and o.applies_on(day))
+
+    def limits_in(self, country: str, subdivision: str | None, day: date) -> dict[str, dict[str, BandLimits]]:
+        """Per setting and band, the global limits with every overlay in force there applied (strictest wins)."""
+        overlays = self.overlays_for(country, subdivision, day)
+        limits: dict[str, dict[str, BandLimits]] = {}
+        for name, rule in self.settings.items():
+            limits[name] = {}
+            for band, base in rule.bands.items():
+                values = {field_name: getattr(base, field_name) for field_name in LIMIT_FIELDS}
+                for overlay in overlays:
+                    for field_name, value in overlay.settings.get(name, {}).get(band, LimitOverride()).given().items():
+                        if rule.rank_of(value) < rule.rank_of(values[field_name]):
+                            values[field_name] = value
+                limits[name][band] = BandLimits(**values)
+        return limits
+
+    def minimum_age_in(self, country: str, subdivision: str | None, day: date) -> int:
+        """The country's minimum age, raised by any overlay in force there."""
+        raised = [o.minimum_age for o in self.overlays_for(country, subdivision, day) if o.minimum_age is not None]
+        return max([self.age.minimum_age.for_country(country), *raised])
 
     def band(self, name: str) -> AgeBand:
         return next(band for band in self.age.bands if band.name == name)
@@ -298,6 +386,29 @@ def kept_versions() -> tuple[str, ...]:
 
 def newest_version() -> str:
     return kept_versions()[-1]
+
+
+def _check_tightens(where: str, name: str, rule: SettingRule, band: str, override: LimitOverride) -> None:
+    base = rule.bands.get(band)
+    if base is None:
+        raise ValueError(f"overlay {where}: {name} has no band {band}")
+    given = override.given()
+    if not given:
+        raise ValueError(f"overlay {where}: {name} {band} lowers nothing")
+    merged: dict[str, int] = {}
+    for field_name in LIMIT_FIELDS:
+        base_rank = rule.rank_of(getattr(base, field_name))
+        if field_name not in given:
+            merged[field_name] = base_rank
+            continue
+        rank = rule.rank(given[field_name])
+        if rank is None:
+            raise ValueError(f"overlay {where}: {name} {band} {field_name} {given[field_name]!r} is not an option")
+        if rank > base_rank:
+            raise ValueError(f"overlay {where}: {name} {band} {field_name} would loosen the global rule")
+        merged[field_name] = rank
+    if not merged["default"] <= merged["self_max"] <= merged["guardian_max"]:
+        raise ValueError(f"overlay {where}: {name} {band} leaves default <= self_max <= guardian_max out of order")
 
 
 def _policy_text(version: str) -> str:
