@@ -25,7 +25,7 @@ from chalicelib.api.schemas import (
 )
 from chalicelib.domain.models import Account, AuditEvent, EventPage
 from chalicelib.domain.reports import Case, CaseEvent, Decision, Report, StatementOfReasons
-from chalicelib.domain.settings import settings_screen
+from chalicelib.domain.settings import OptionView, settings_screen
 from chalicelib.policy import Policy
 
 
@@ -49,11 +49,16 @@ def settings_document(account: Account, policy: Policy) -> dict[str, Any]:
             name: {
                 "value": view.value,
                 "default": view.default,
-                "options": [{"value": option.value, "status": option.status.value} for option in view.options],
+                "options": [_option(option) for option in view.options],
             }
             for name, view in screen.items()
         },
     }
+
+
+def _option(option: OptionView) -> dict[str, Any]:
+    reason = None if option.reason is None else {"kind": option.reason.value, "jurisdiction": None, "source": None}
+    return {"value": option.value, "status": option.status.value, "reason": reason}
 
 
 def event_out(event: AuditEvent) -> EventOut:

@@ -121,9 +121,19 @@ class Health(ResponseModel):
     status: Literal["ok"]
 
 
+class LockReason(ResponseModel):
+    kind: Literal["age", "jurisdiction", "restricted"] = Field(
+        description="age: the age band's limits; jurisdiction: a law where the account lives; restricted: the "
+        "account is restricted until its age is confirmed"
+    )
+    jurisdiction: str | None = Field(default=None, description="The jurisdiction whose rule it is (kind jurisdiction)")
+    source: str | None = Field(default=None, description="The law or code and its article (kind jurisdiction)")
+
+
 class OptionOut(ResponseModel):
     value: SettingValueJson
     status: Literal["allowed", "guardian_approval", "locked"]
+    reason: LockReason | None = Field(default=None, description="Why it is not allowed; absent when it is")
 
 
 class SettingOut(ResponseModel):

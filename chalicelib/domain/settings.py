@@ -22,10 +22,19 @@ class OptionStatus(StrEnum):
     LOCKED = "locked"
 
 
+class ReasonKind(StrEnum):
+    """Why an option is not simply allowed, so the app can explain a lock without knowing any rule."""
+
+    AGE = "age"  # the account's age band does not allow it (without a guardian, or at all)
+    JURISDICTION = "jurisdiction"  # a law or code where the account lives (issue 9's overlays)
+    RESTRICTED = "restricted"  # the account is restricted until its age is confirmed
+
+
 @dataclass(frozen=True)
 class OptionView:
     value: SettingValue
     status: OptionStatus
+    reason: ReasonKind | None = None  # None exactly when the option is allowed
 
 
 @dataclass(frozen=True)
@@ -46,11 +55,15 @@ def option_status(rule: SettingRule, band: str, current: SettingValue, candidate
     return OptionStatus.LOCKED
 
 
+def _option_view(option: SettingValue, status: OptionStatus) -> OptionView:
+    return OptionView(option, status, None if status is OptionStatus.ALLOWED else ReasonKind.AGE)
+
+
 def setting_view(rule: SettingRule, band: str, current: SettingValue) -> SettingView:
     return SettingView(
         value=current,
         default=rule.bands[band].default,
-        options=tuple(OptionView(option, option_status(rule, band, current, option)) for option in rule.options),
+        options=tuple(_option_view(option, option_status(rule, band, current, option)) for option in rule.options),
     )
 
 
@@ -66,7 +79,7 @@ def settings_screen(
     for name, rule in policy.settings.items():
         current = values.get(name, rule.bands[band].default)
         if restricted:
-            options = tuple(OptionView(option, OptionStatus.LOCKED) for option in rule.options)
+            options = tuple(OptionView(option, OptionStatus.LOCKED, ReasonKind.RESTRICTED) for option in rule.options)
             screen[name] = SettingView(value=current, default=rule.bands[band].default, options=options)
             continue
         key = (band, type(current).__name__, current)

@@ -26,6 +26,9 @@ from tests.api.helpers import (
 )
 from tests.conftest import AUDITOR, SIGNUP, Api, auth, body
 
+# Why an option is not allowed: the age band (no jurisdiction rule applies yet)
+AGE_REASON = {"kind": "age", "jurisdiction": None, "source": None}
+
 
 def post_account(api: Api, payload: Any) -> Any:
     return api.call("POST", "/v1/accounts", payload, auth(*SIGNUP))
@@ -57,15 +60,18 @@ def test_the_sign_up_document_shows_the_issue_example_options(api: Api) -> None:
         "value": "no_one",
         "default": "no_one",
         "options": [
-            {"value": "no_one", "status": "allowed"},
-            {"value": "friends", "status": "locked"},
-            {"value": "everyone", "status": "locked"},
+            {"value": "no_one", "status": "allowed", "reason": None},
+            {"value": "friends", "status": "locked", "reason": AGE_REASON},
+            {"value": "everyone", "status": "locked", "reason": AGE_REASON},
         ],
     }
     assert document["settings"]["account_visibility"] == {
         "value": "private",
         "default": "private",
-        "options": [{"value": "private", "status": "allowed"}, {"value": "public", "status": "guardian_approval"}],
+        "options": [
+            {"value": "private", "status": "allowed", "reason": None},
+            {"value": "public", "status": "guardian_approval", "reason": AGE_REASON},
+        ],
     }
 
 
