@@ -182,7 +182,7 @@ def main(
     from rich.console import Console
 
     args = parser().parse_args(argv)
-    console = console or Console(stderr=False)
+    console = console or Console(stderr=bool(getattr(args, "json", False)))  # --json: stdout holds only the JSON
     environment = os.environ if env is None else env
     if (args.command, args.action) == ("transitions", "run"):
         return run_transitions_command(args, environment, now, console)

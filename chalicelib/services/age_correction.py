@@ -179,8 +179,6 @@ def _target(deps: AccountsDeps, account: Account, correction: AgeCorrection, tod
         return _Target(placement, False, "", "", 0)
     ends = placement.band_ends
     month = ends[0].isoformat()[:7] if ends else ""
-    if verifier and _repeats(account, correction, placement, current, month):
-        return _kept(account, placement)
     if verifier or placement.band_index < current or not ends:
         return _sealed(deps, account, placement, ends, month)
     return _holder_within_band(deps, account, placement, ends, month)
@@ -208,19 +206,6 @@ def _sealed(
 ) -> _Target:
     sealed = deps.band_ends.seal(account.account_id, ends) if ends else ""
     return _Target(placement, True, month, sealed, 0)
-
-
-def _repeats(account: Account, correction: AgeCorrection, placement: AgePlacement, current: int, month: str) -> bool:
-    """Whether a verifier's birth date says what the account holds as far as the service can tell: the same band,
-    month, assurance and source. Taken as a repeat (a retried callback), so it writes nothing; the service cannot
-    compare days, so a second result that differs only by days inside the month is not applied."""
-    return (
-        placement.band_index == current
-        and placement.restricted == account.restricted
-        and account.band_end_known
-        and month == account.band_end_month
-        and (correction.assurance, correction.source) == (account.age_assurance, account.age_source)
-    )
 
 
 def _kept(account: Account, placement: AgePlacement) -> _Target:

@@ -62,6 +62,7 @@ class TransitionRun:
     partitions_done: int = 0
     complete: bool = False
     resumed: bool = False  # continued a run of the same day that had stopped part-way
+    counts_before: TransitionCounts = field(default_factory=TransitionCounts)  # what earlier runs of the day did
     failed_accounts: list[str] = field(default_factory=list)  # ids only (never a date), at most 100
 
 
@@ -90,6 +91,7 @@ def run_transitions(
     saved = None if dry_run else store.job_state(JOB)
     if saved is not None and saved.get("day") == day.isoformat():
         run.counts = TransitionCounts(**saved["counts"])
+        run.counts_before = TransitionCounts(**saved["counts"])
         run.partitions_done, start, run.complete = saved["partitions_done"], saved["start"], saved["complete"]
         run.resumed = not run.complete
     unsaved = False  # progress over empty partitions is saved with the next page that moves someone
@@ -150,6 +152,8 @@ def _move_page(deps: TransitionsDeps, run: TransitionRun, entries: list[BandEndE
             account = deps.store.get_account(account_id) or account
         else:
             outcome = "failed"
+        if outcome == "counted":
+            continue
         if outcome == "failed":
             _failed(run, account_id)
         elif outcome == "moved":
@@ -179,19 +183,20 @@ def _move(
     account: Account,
     opened: dict[tuple[str, str], tuple[date, ...]] | None = None,
 ) -> str:
-    """ "moved", "already" (not due any more), "failed" or "conflict" (changed since read: read again)."""
+    """ "moved", "already" (not due any more), "counted" (its value does not open: a failure, counted), or
+    "conflict" (changed since read: read again)."""
     if not account.band_end_sealed:
         return "already"
     known = (opened or {}).get((account.account_id, account.band_end_sealed))
     ends = known or _ends(deps, run, account.account_id, account.band_end_sealed)
     if not ends:
-        return "failed"
+        return "counted"  # _ends counted the failure
     passed = sum(1 for end in ends if end <= run.day)
     if passed == 0:
         return "already"
     if run.dry_run:
         return "moved"
-    updated, event = band_change(deps, account, ends[:passed], ends[passed:], f"{JOB}:{run.day.isoformat()}")
+    updated, event = band_change(deps, account, ends[:passed], ends[passed:], JOB)  # never the day: it is a birthday
     try:
         deps.store.apply_change(updated, account.version, event)
     except VersionConflict:
@@ -216,6 +221,7 @@ def band_change(
         settings=settings,
         band_end_month=remaining[0].isoformat()[:7] if remaining else "",
         band_end_sealed=deps.band_ends.seal(account.account_id, remaining) if remaining else "",
+        band_end_floors=0,  # the new value nests nothing
     )
     event = AuditEvent(
         event_id=str(uuid.uuid4()),

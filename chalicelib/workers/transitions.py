@@ -63,8 +63,9 @@ def run_scheduled(deps: TransitionsDeps, should_stop: Callable[[], bool]) -> Tra
         **{name: getattr(run.counts, name) for name in ("due", "moved", "already_moved", "failed")},
     }
     logger().info("band transitions", extra={"transitions": summary, "failed_accounts": run.failed_accounts})
-    for name in ("due", "moved", "already_moved", "failed"):
-        count(f"BandTransitions{name.title().replace('_', '')}", value=getattr(run.counts, name))
+    for name in ("due", "moved", "already_moved", "failed"):  # what this invocation did, not the day so far
+        done = getattr(run.counts, name) - getattr(run.counts_before, name)
+        count(f"BandTransitions{name.title().replace('_', '')}", value=done)
     return run
 
 

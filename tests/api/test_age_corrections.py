@@ -264,13 +264,31 @@ def test_a_verifier_may_make_an_account_younger_and_it_is_clamped(api: Api) -> N
     assert (body(response)["age"]["band"], values_of(body(response))["comments"]) == ("13-15", "friends")
 
 
-def test_a_verifiers_repeated_callback_writes_nothing(api: Api) -> None:
-    signed_up(api, "kid", "2012-03-04")
-    first = put_age(api, "kid", by_verifier("2012-03-04"), auth(*VERIFIER))
-    events = len(all_events(api, "kid"))
-    again = put_age(api, "kid", by_verifier("2012-03-04"), auth(*VERIFIER))
-    assert (first.status_code, again.status_code) == (200, 200)
-    assert len(all_events(api, "kid")) == events
+def test_a_verifiers_correction_to_a_later_day_of_the_same_month_is_applied(api: Api) -> None:
+    # Given a verified 16th birthday on 2027-07-01, corrected by the verifier to 2027-07-28 (review: it was ignored as a
+    # repeat, and the child moved up 27 days early)
+    signed_up(api, "kid", "2011-07-01")
+    assert put_age(api, "kid", by_verifier("2011-07-01"), auth(*VERIFIER)).status_code == 200
+    assert put_age(api, "kid", by_verifier("2011-07-28"), auth(*VERIFIER)).status_code == 200
+    # When the job runs on the earlier day / Then the child stays; on the later day they move
+    job("2027-07-01")
+    assert document(api, "kid")["age"]["band"] == "13-15"
+    job("2027-07-28")
+    assert document(api, "kid")["age"]["band"] == "16-17"
+
+
+def test_a_move_resets_the_count_of_same_month_corrections(api: Api, clock: list[datetime]) -> None:
+    # Given four same-month corrections before the 16th birthday, and the move (review: the count was kept)
+    signed_up(api, "kid", "2011-07-19")
+    for _ in range(4):
+        assert put_age(api, "kid", by_holder("2011-07-20")).status_code == 200
+    job("2027-07-20")
+    # When, in the new band, the holder delays their 18th birthday move by days within its month
+    clock[0] = datetime(2027, 8, 1, 12, tzinfo=UTC)
+    response = put_age(api, "kid", by_holder("2009-07-25"))
+    # Then it is still refused as older (a 2009 date is 18) -- and a 2011 day later in July is accepted
+    assert_problem(response, 403, "assurance_required")
+    assert put_age(api, "kid", by_holder("2011-07-25")).status_code == 200
 
 
 @pytest.mark.parametrize(

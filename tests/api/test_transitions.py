@@ -120,6 +120,8 @@ def test_a_move_changes_no_value_and_writes_one_band_changed_event_by_the_system
         "16-17",
         [],
     )
+    # And its request id does not name the day (a birthday; review: it did)
+    assert "2027" not in newest["request_id"]
 
 
 def test_an_adult_keeps_nothing_sealed_after_the_18th_birthday(api: Api, job: TransitionsDeps) -> None:
