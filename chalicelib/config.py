@@ -6,7 +6,7 @@ Only a composition function (`chalicelib.api.composition`) reads it; no service 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -40,20 +40,29 @@ class ApiConfig(BaseModel):
     policy_version: str | None = Field(None, alias="POLICY_VERSION", pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
 
 
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+def _validated(model: type[ConfigT], env: Mapping[str, str]) -> ConfigT:
+    """`env` as `model` (AWS_DEFAULT_REGION standing in for AWS_REGION), or `UnsafeConfiguration` naming each
+    variable that is missing, empty or invalid."""
+    values = dict(env)
+    if "AWS_REGION" not in values and values.get("AWS_DEFAULT_REGION"):
+        values["AWS_REGION"] = values["AWS_DEFAULT_REGION"]
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        names = sorted({str(item["loc"][0]) for item in error.errors()})
+        raise UnsafeConfiguration(f"refusing to start: set {', '.join(names)} (missing, empty or invalid)") from None
+
+
 def load_api_config(env: Mapping[str, str], *, allow_local_auth: bool = False) -> ApiConfig:
     """The API's configuration from `env`, or `UnsafeConfiguration` naming the variable that is wrong.
 
     `allow_local_auth` is the explicit opt-in that only the local stack and the tests pass: everywhere else
     `AUTH_MODE` must be `cognito`. Nothing has a default that could stand in for a secret.
     """
-    values = dict(env)
-    if "AWS_REGION" not in values and values.get("AWS_DEFAULT_REGION"):
-        values["AWS_REGION"] = values["AWS_DEFAULT_REGION"]
-    try:
-        config = ApiConfig.model_validate(values)
-    except ValidationError as error:
-        names = sorted({str(item["loc"][0]) for item in error.errors()})
-        raise UnsafeConfiguration(f"refusing to start: set {', '.join(names)} (missing, empty or invalid)") from None
+    config = _validated(ApiConfig, env)
     if config.auth_mode != "cognito" and not allow_local_auth:
         raise UnsafeConfiguration(
             "refusing to start: AUTH_MODE must be 'cognito'; the local HS256 authorizer is only for make run and tests"
@@ -73,14 +82,7 @@ class WorkerConfig(BaseModel):
 
 
 def load_worker_config(env: Mapping[str, str]) -> WorkerConfig:
-    values = dict(env)
-    if "AWS_REGION" not in values and values.get("AWS_DEFAULT_REGION"):
-        values["AWS_REGION"] = values["AWS_DEFAULT_REGION"]
-    try:
-        return WorkerConfig.model_validate(values)
-    except ValidationError as error:
-        names = sorted({str(item["loc"][0]) for item in error.errors()})
-        raise UnsafeConfiguration(f"refusing to start: set {', '.join(names)} (missing, empty or invalid)") from None
+    return _validated(WorkerConfig, env)
 
 
 class TransitionsConfig(BaseModel):
@@ -98,14 +100,7 @@ class TransitionsConfig(BaseModel):
 
 
 def load_transitions_config(env: Mapping[str, str]) -> TransitionsConfig:
-    values = dict(env)
-    if "AWS_REGION" not in values and values.get("AWS_DEFAULT_REGION"):
-        values["AWS_REGION"] = values["AWS_DEFAULT_REGION"]
-    try:
-        return TransitionsConfig.model_validate(values)
-    except ValidationError as error:
-        names = sorted({str(item["loc"][0]) for item in error.errors()})
-        raise UnsafeConfiguration(f"refusing to start: set {', '.join(names)} (missing, empty or invalid)") from None
+    return _validated(TransitionsConfig, env)
 
 
 def policy_in_force(version: str | None) -> Policy:
