@@ -170,13 +170,11 @@ class Api:
             self.pump = stream_pump(self.deps)
         return self.pump
 
-    def sign_up(self, account_id: str, birth_date: str, country: str = "GB") -> Any:
-        return self.call(
-            "POST",
-            "/v1/accounts",
-            {"account_id": account_id, "birth_date": birth_date, "country": country},
-            auth(*SIGNUP),
-        )
+    def sign_up(self, account_id: str, birth_date: str, country: str = "GB", subdivision: str | None = None) -> Any:
+        body: dict[str, Any] = {"account_id": account_id, "birth_date": birth_date, "country": country}
+        if subdivision is not None:
+            body["subdivision"] = subdivision
+        return self.call("POST", "/v1/accounts", body, auth(*SIGNUP))
 
 
 def stream_deps(deps: Any) -> Any:

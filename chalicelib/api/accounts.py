@@ -11,7 +11,7 @@ from chalicelib.api.documents import history_page, settings_document
 from chalicelib.api.http import checked_account_id, etag, if_match_version, json_response, page_limit, parse_body
 from chalicelib.api.idempotency_key import idempotency_key, lend_lambda_context
 from chalicelib.api.schemas import AgeCorrectionRequest, SettingsPatch, SignUpRequest
-from chalicelib.domain.models import AgeAssurance, AgeSource
+from chalicelib.domain.models import Account, AgeAssurance, AgeSource
 from chalicelib.services.age_correction import AgeCorrection, correct_age
 from chalicelib.services.change_settings import change_settings
 from chalicelib.services.history import read_history
@@ -32,10 +32,10 @@ def create_account(call: Call) -> Response:
     scope = call.scope
 
     def create(mark: str = "") -> dict[str, object]:
-        request = SignUp(body.account_id, body.birth_date, body.country)
+        request = SignUp(body.account_id, body.birth_date, body.country, body.subdivision)
         result = sign_up(deps.accounts, request, scope.signed_in, scope.request_id, mark)
         document = {
-            **settings_document(result.account, deps.policy),
+            **document_of(call, result.account),
             "requires_parental_consent": result.requires_parental_consent,
         }
         scope.metrics.append(("SignUps", {"age_band": result.account.age_band}))
@@ -56,9 +56,15 @@ def create_account(call: Call) -> Response:
     return Response(body=str(created["document"]), status_code=201, headers=headers)
 
 
+def document_of(call: Call, account: Account) -> dict[str, object]:
+    """The settings document under the policy in force, with the rules where the account lives today."""
+    deps = call.deps
+    return settings_document(account, deps.policy, deps.accounts.clock().date())
+
+
 def get_settings(call: Call) -> Response:
     account = read_account(call.deps.accounts, checked_account_id(call.params["account_id"]))
-    return json_response(settings_document(account, call.deps.policy), headers={"ETag": etag(account.version)})
+    return json_response(document_of(call, account), headers={"ETag": etag(account.version)})
 
 
 def patch_settings(call: Call) -> Response:
@@ -78,7 +84,7 @@ def patch_settings(call: Call) -> Response:
         scope.metrics.append(("ChangesRefused", {"code": getattr(error, "code", "error")}))
         raise
     scope.metrics.append(("ChangesApplied", {}))
-    return json_response(settings_document(account, call.deps.policy), headers={"ETag": etag(account.version)})
+    return json_response(document_of(call, account), headers={"ETag": etag(account.version)})
 
 
 def get_history(call: Call) -> Response:
@@ -100,4 +106,4 @@ def put_age(call: Call) -> Response:
     )
     scope = call.scope
     account = correct_age(call.deps.accounts, account_id, correction, scope.signed_in, scope.request_id)
-    return json_response(settings_document(account, call.deps.policy), headers={"ETag": etag(account.version)})
+    return json_response(document_of(call, account), headers={"ETag": etag(account.version)})

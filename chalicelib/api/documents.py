@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from chalicelib.api.schemas import (
@@ -25,14 +25,15 @@ from chalicelib.api.schemas import (
 )
 from chalicelib.domain.models import Account, AuditEvent, EventPage
 from chalicelib.domain.reports import Case, CaseEvent, Decision, Report, StatementOfReasons
-from chalicelib.domain.settings import OptionView, settings_screen
+from chalicelib.domain.settings import OptionView, Reason, account_rules, settings_screen
 from chalicelib.policy import Policy
 
 
-def settings_document(account: Account, policy: Policy) -> dict[str, Any]:
+def settings_document(account: Account, policy: Policy, today: date) -> dict[str, Any]:
     """The settings screen as JSON-ready data, in the shape of `SettingsDocument` (built directly: this is the hot
     path of every GET and PATCH, and a test checks it validates against the model)."""
-    screen = settings_screen(policy, account.age_band, account.settings, restricted=account.restricted)
+    rules = account_rules(policy, account, today)
+    screen = settings_screen(rules, account.age_band, account.settings, restricted=account.restricted)
     return {
         "account_id": account.account_id,
         "age_band": account.age_band,
@@ -43,6 +44,7 @@ def settings_document(account: Account, policy: Policy) -> dict[str, Any]:
             "restricted": account.restricted,
             "band_end_known": account.band_end_known,
         },
+        "jurisdiction": {"country": account.country or None, "subdivision": account.subdivision or None},
         "policy_version": account.policy_version,
         "version": account.version,
         "settings": {
@@ -57,8 +59,13 @@ def settings_document(account: Account, policy: Policy) -> dict[str, Any]:
 
 
 def _option(option: OptionView) -> dict[str, Any]:
-    reason = None if option.reason is None else {"kind": option.reason.value, "jurisdiction": None, "source": None}
-    return {"value": option.value, "status": option.status.value, "reason": reason}
+    return {"value": option.value, "status": option.status.value, "reason": _reason(option.reason)}
+
+
+def _reason(reason: Reason | None) -> dict[str, Any] | None:
+    if reason is None:
+        return None
+    return {"kind": reason.kind.value, "jurisdiction": reason.jurisdiction, "source": reason.source}
 
 
 def event_out(event: AuditEvent) -> EventOut:

@@ -67,10 +67,26 @@ class ResponseModel(BaseModel):
 
 
 # -- requests --------------------------------------------------------------------------------------------------------
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code")]
+SubdivisionCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$",
+        description="ISO 3166-2 subdivision code of the country (US-NY); its rules add to the country's",
+    ),
+]
+
+
 class SignUpRequest(RequestModel):
     account_id: AccountId
     birth_date: CalendarDate = Field(description="YYYY-MM-DD. Used once to place the account in an age band.")
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code")]
+    country: CountryCode
+    subdivision: SubdivisionCode | None = None
+
+
+class JurisdictionRequest(RequestModel):
+    country: CountryCode
+    subdivision: SubdivisionCode | None = None
 
 
 class SettingsPatch(RequestModel):
@@ -154,10 +170,16 @@ class AgeOut(ResponseModel):
     )
 
 
+class JurisdictionOut(ResponseModel):
+    country: str | None = Field(description="ISO 3166-1 alpha-2; null for an account older than stored countries")
+    subdivision: str | None = Field(description="ISO 3166-2, when the platform gave one")
+
+
 class SettingsDocument(ResponseModel):
     account_id: str
     age_band: str
     age: AgeOut
+    jurisdiction: JurisdictionOut = Field(description="Where the account lives: which overlays of the policy apply")
     policy_version: str = Field(description="The policy the settings were last brought into line with")
     version: int
     settings: dict[str, SettingOut]

@@ -60,11 +60,13 @@ def check_birth_date(policy: Policy, birth_date: date, today: date) -> None:
         )
 
 
-def assess_age(policy: Policy, birth_date: date, country: str, today: date) -> AgeAssessment:
-    """The band for a sign-up, or an error for an impossible date or an age below the country's minimum."""
+def assess_age(
+    policy: Policy, birth_date: date, country: str, today: date, subdivision: str | None = None
+) -> AgeAssessment:
+    """The band for a sign-up, or an error for an impossible date or an age below the minimum where it lives."""
     check_birth_date(policy, birth_date, today)
     age = age_on(birth_date, today)
-    if age < policy.age.minimum_age.for_country(country):
+    if age < policy.minimum_age_in(country, subdivision, today):
         raise BelowMinimumAge("this person is below the minimum age for an account in this country")
     band = next(
         band for band in policy.age.bands if band.min_age <= age and (band.max_age is None or age <= band.max_age)
@@ -96,17 +98,21 @@ def _band_at(policy: Policy, age: int) -> tuple[int, AgeBand]:
     )
 
 
-def place_by_birth_date(policy: Policy, birth_date: date, country: str, today: date) -> AgePlacement:
+def place_by_birth_date(
+    policy: Policy, birth_date: date, country: str, today: date, subdivision: str | None = None
+) -> AgePlacement:
     check_birth_date(policy, birth_date, today)
     age = age_on(birth_date, today)
     index, band = _band_at(policy, age)
     ends = tuple(date_of_age(birth_date, later.min_age) for later in policy.age.bands[index + 1 :])
-    restricted = age < policy.age.minimum_age.for_country(country)
+    restricted = age < policy.minimum_age_in(country, subdivision, today)
     return AgePlacement(index, band, restricted, ends)
 
 
-def place_by_range(policy: Policy, lower: int, country: str) -> AgePlacement:
+def place_by_range(
+    policy: Policy, lower: int, country: str, today: date, subdivision: str | None = None
+) -> AgePlacement:
     """An age range (an app store's signal) counts as its youngest age: the strictest band it overlaps, and
     restricted when its youngest age is below the country's minimum."""
     index, band = _band_at(policy, lower)
-    return AgePlacement(index, band, lower < policy.age.minimum_age.for_country(country), None)
+    return AgePlacement(index, band, lower < policy.minimum_age_in(country, subdivision, today), None)

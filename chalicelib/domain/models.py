@@ -51,7 +51,8 @@ class Account:
     """An account's settings record.
 
     `policy_version` is the policy its settings were last brought into line with (at sign-up, an age change or a
-    policy migration), not the policy in force at its latest change. `country` decides the minimum age.
+    policy migration), not the policy in force at its latest change. `country` and `subdivision` decide which
+    overlays of the policy apply and the minimum age.
     `band_end_known` is False while only an age range, no birth date, says how old the holder is: no birthday moves
     such an account on. `band_end_month` (YYYY-MM) is when its band ends; the day itself is only in
     `band_end_sealed`, which only the transition function can open (chalicelib.store.band_ends)."""
@@ -67,6 +68,7 @@ class Account:
     band_end_sealed: str = ""
     restricted: bool = False
     country: str = ""
+    subdivision: str = ""  # ISO 3166-2 (US-NY), or empty
     age_source: AgeSource = AgeSource.SELF
     band_end_known: bool = True
     # How many earlier sealed values `band_end_sealed` holds inside it (holder corrections within a band, each of

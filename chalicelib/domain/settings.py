@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from chalicelib.domain.errors import ChangeRefused, InvalidChange, Problem
-from chalicelib.domain.models import Change
-from chalicelib.policy import Policy, SettingRule, SettingValue
+from chalicelib.domain.models import Account, Change
+from chalicelib.policy import BandLimits, Limits, Policy, Rules, SettingRule, SettingValue
 from chalicelib.policy.loader import same_value
 
 
@@ -26,15 +27,26 @@ class ReasonKind(StrEnum):
     """Why an option is not simply allowed, so the app can explain a lock without knowing any rule."""
 
     AGE = "age"  # the account's age band does not allow it (without a guardian, or at all)
-    JURISDICTION = "jurisdiction"  # a law or code where the account lives (issue 9's overlays)
+    JURISDICTION = "jurisdiction"  # a law or code where the account lives (an overlay of the policy)
     RESTRICTED = "restricted"  # the account is restricted until its age is confirmed
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: ReasonKind
+    jurisdiction: str | None = None  # with `jurisdiction`: the overlay's country, subdivision or group
+    source: str | None = None  # with `jurisdiction`: the law or code and its article
+
+
+AGE_REASON = Reason(ReasonKind.AGE)
+RESTRICTED_REASON = Reason(ReasonKind.RESTRICTED)
 
 
 @dataclass(frozen=True)
 class OptionView:
     value: SettingValue
     status: OptionStatus
-    reason: ReasonKind | None = None  # None exactly when the option is allowed
+    reason: Reason | None = None  # None exactly when the option is allowed
 
 
 @dataclass(frozen=True)
@@ -44,8 +56,9 @@ class SettingView:
     options: tuple[OptionView, ...]
 
 
-def option_status(rule: SettingRule, band: str, current: SettingValue, candidate: SettingValue) -> OptionStatus:
-    limits = rule.bands[band]
+def option_status(
+    rule: SettingRule, limits: Limits | BandLimits, current: SettingValue, candidate: SettingValue
+) -> OptionStatus:
     rank = rule.rank_of(candidate)
     current_rank = rule.rank(current)
     if rank <= rule.rank_of(limits.self_max) or (current_rank is not None and rank <= current_rank):
@@ -55,63 +68,84 @@ def option_status(rule: SettingRule, band: str, current: SettingValue, candidate
     return OptionStatus.LOCKED
 
 
-def _option_view(option: SettingValue, status: OptionStatus) -> OptionView:
-    return OptionView(option, status, None if status is OptionStatus.ALLOWED else ReasonKind.AGE)
+def _reason(
+    rule: SettingRule, band: str, limits: Limits, current: SettingValue, option: SettingValue, status: OptionStatus
+) -> Reason | None:
+    """`age` when the band's global rule alone gives this status; `jurisdiction`, naming the overlay, when an overlay
+    made it stricter than that (it lowered `guardian_max` for a lock, `self_max` for a guardian's approval)."""
+    if status is OptionStatus.ALLOWED:
+        return None
+    if option_status(rule, rule.bands[band], current, option) is status:
+        return AGE_REASON
+    tightening = limits.by.get("guardian_max" if status is OptionStatus.LOCKED else "self_max")
+    if tightening is None:  # cannot happen: a stricter status needs a lowered limit
+        return AGE_REASON
+    return Reason(ReasonKind.JURISDICTION, tightening.jurisdiction, tightening.source)
 
 
-def setting_view(rule: SettingRule, band: str, current: SettingValue) -> SettingView:
-    return SettingView(
-        value=current,
-        default=rule.bands[band].default,
-        options=tuple(_option_view(option, option_status(rule, band, current, option)) for option in rule.options),
-    )
+def account_rules(policy: Policy, account: Account, day: date) -> Rules:
+    """The rules where the account lives, on `day`."""
+    return policy.rules_in(account.country, account.subdivision or None, day)
+
+
+def setting_view(rules: Rules, name: str, band: str, current: SettingValue) -> SettingView:
+    rule, limits = rules.settings[name], rules.limits(name, band)
+    options = []
+    for option in rule.options:
+        status = option_status(rule, limits, current, option)
+        options.append(OptionView(option, status, _reason(rule, band, limits, current, option, status)))
+    return SettingView(value=current, default=limits.default, options=tuple(options))
 
 
 def settings_screen(
-    policy: Policy, band: str, values: Mapping[str, SettingValue], *, restricted: bool = False
+    rules: Rules, band: str, values: Mapping[str, SettingValue], *, restricted: bool = False
 ) -> dict[str, SettingView]:
-    """Every catalogue setting with its value, its band default and the status of each option; on a restricted
-    account every option is locked (nothing can be changed until its age is confirmed).
+    """Every catalogue setting with its value, its default where the account lives and the status of each option,
+    with the reason for each one not allowed; on a restricted account every option is locked (nothing can be changed
+    until its age is confirmed).
 
-    A view depends only on (setting, band, current value), so each is computed once per process and reused.
+    A view depends only on (rules, setting, band, current value), so each is computed once per process and reused.
     """
     screen: dict[str, SettingView] = {}
-    for name, rule in policy.settings.items():
-        current = values.get(name, rule.bands[band].default)
+    for name, rule in rules.settings.items():
+        default = rules.limits(name, band).default
+        current = values.get(name, default)
         if restricted:
-            options = tuple(OptionView(option, OptionStatus.LOCKED, ReasonKind.RESTRICTED) for option in rule.options)
-            screen[name] = SettingView(value=current, default=rule.bands[band].default, options=options)
+            options = tuple(OptionView(option, OptionStatus.LOCKED, RESTRICTED_REASON) for option in rule.options)
+            screen[name] = SettingView(value=current, default=default, options=options)
             continue
-        key = (band, type(current).__name__, current)
+        key = (name, band, type(current).__name__, current)
         try:
-            view = rule.views[key]
+            view = rules.views[key]
         except KeyError:
-            view = rule.views.setdefault(key, setting_view(rule, band, current))
+            view = rules.views.setdefault(key, setting_view(rules, name, band, current))
         except TypeError:  # an unhashable stored value: never cached
-            view = setting_view(rule, band, current)
+            view = setting_view(rules, name, band, current)
         screen[name] = view
     return screen
 
 
-def band_defaults(policy: Policy, band: str) -> dict[str, SettingValue]:
-    return {name: rule.bands[band].default for name, rule in policy.settings.items()}
+def band_defaults(rules: Rules, band: str) -> dict[str, SettingValue]:
+    return {name: rules.limits(name, band).default for name in rules.settings}
 
 
 def conform(
-    policy: Policy, band: str, settings: Mapping[str, SettingValue], *, restricted: bool = False
+    rules: Rules, band: str, settings: Mapping[str, SettingValue], *, restricted: bool = False
 ) -> tuple[dict[str, SettingValue], tuple[Change, ...]]:
-    """The one rule every path uses (sign-up, age corrections, birthdays, policy migrations): what an account's
-    settings must become under `policy`, `band` and a restriction, and each change that makes.
+    """The one rule every path uses (sign-up, age corrections, birthdays, jurisdiction changes, policy migrations):
+    what an account's settings must become under `rules` (a policy where the account lives), `band` and a
+    restriction, and each change that makes.
 
-    A value looser than the band's `self_max` is clamped down to it, even one a guardian approved (the approval was
-    for another band or policy: a guardian may approve it again); a value the policy no longer offers, or a setting
-    the account lacks, takes the band's default; a restricted account gets every setting at its strictest. Nothing
-    is ever loosened: each value the rule keeps is the one the account had.
+    A value looser than the `self_max` there is clamped down to it, even one a guardian approved (the approval was
+    for another band, place or policy: a guardian may approve it again); a value the policy no longer offers, or a
+    setting the account lacks, takes the default there; a restricted account gets every setting at its strictest.
+    Nothing is ever loosened: each value the rule keeps is the one the account had. Settings the policy no longer
+    has are kept as they are (never shown, never applied).
     """
     conformed = dict(settings)
     changes: list[Change] = []
-    for name, rule in policy.settings.items():
-        limits = rule.bands[band]
+    for name, rule in rules.settings.items():
+        limits = rules.limits(name, band)
         was = settings.get(name)
         rank = None if name not in settings else rule.rank(was)
         if restricted:
@@ -135,7 +169,7 @@ _REFUSALS = {
 
 
 def decide_changes(
-    policy: Policy, band: str, current: Mapping[str, SettingValue], requested: Mapping[str, SettingValue]
+    rules: Rules, band: str, current: Mapping[str, SettingValue], requested: Mapping[str, SettingValue]
 ) -> tuple[Change, ...]:
     """The changes to apply, all or nothing: raises when any requested value is invalid or not allowed.
 
@@ -146,7 +180,7 @@ def decide_changes(
     refused: list[Problem] = []
     changes: list[Change] = []
     for name, value in requested.items():
-        rule = policy.settings.get(name)
+        rule = rules.settings.get(name)
         if rule is None:
             invalid.append(Problem(setting=name, code="unknown_setting", message=f"{name} is not a setting"))
             continue
@@ -154,10 +188,11 @@ def decide_changes(
             options = ", ".join(_json_text(option) for option in rule.options)
             invalid.append(Problem(setting=name, code="invalid_value", message=f"must be one of {options}"))
             continue
-        was = current.get(name, rule.bands[band].default)
+        limits = rules.limits(name, band)
+        was = current.get(name, limits.default)
         if same_value(was, value):
             continue
-        status = option_status(rule, band, was, value)
+        status = option_status(rule, limits, was, value)
         if status is not OptionStatus.ALLOWED:
             code, reason = _REFUSALS[status]
             refused.append(Problem(setting=name, code=code, message=f"{_json_text(value)} {reason}"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
 from importlib import resources
@@ -39,11 +40,6 @@ class SettingRule(_Frozen):
     description: str
     options: tuple[SettingValue, ...] = Field(min_length=1)
     bands: dict[str, BandLimits]
-
-    @cached_property
-    def views(self) -> dict[tuple[str, str, SettingValue], Any]:
-        """A per-process cache of settings-screen entries, filled by `chalicelib.domain.settings`."""
-        return {}
 
     @cached_property
     def _ranks(self) -> dict[tuple[str, SettingValue], int]:
@@ -91,11 +87,20 @@ class CountryAges(_Frozen):
         return self.by_country.get(country, self.default)
 
 
+class Deactivation(_Frozen):
+    """What an account below a raised minimum age gets before it is restricted."""
+
+    notice_days: int = Field(default=14, ge=1)
+    offer_data_download: bool = True
+    source: str = ""
+
+
 class AgeRules(_Frozen):
     bands: tuple[AgeBand, ...] = Field(min_length=1)
     minimum_age: CountryAges
     consent_age: CountryAges
     max_age_years: int = Field(gt=0)
+    deactivation: Deactivation = Deactivation()
 
     @model_validator(mode="after")
     def _bands_are_contiguous(self) -> AgeRules:
@@ -253,7 +258,8 @@ class Overlay(_Frozen):
     """A jurisdiction's rules on top of the global ones. It can only tighten: the loader refuses anything looser."""
 
     jurisdiction: str = Field(description="ISO 3166-1 country (GB), ISO 3166-2 subdivision (US-NY) or a named group")
-    source: str = Field(min_length=1, description="The law or code and its article")
+    source: str = Field(min_length=1, max_length=120, description="The law or code and its article, as a lock cites it")
+    summary: str = Field(default="", description="What it requires, for a reviewer of this file")
     effective_from: date | None = None
     pending: bool = False  # shown in the policy but not applied (its effective date is not fixed)
     minimum_age: int | None = Field(default=None, ge=0)
@@ -291,6 +297,8 @@ class Policy(_Frozen):
             country = where.split("-")[0] if _SUBDIVISION.fullmatch(where) else where
             if country not in self.countries and where not in self.jurisdiction_groups:
                 raise ValueError(f"overlay {where}: not a known country, subdivision of one, or jurisdiction group")
+            if country != where and not is_subdivision_of(country, where):
+                raise ValueError(f"overlay {where}: not an ISO 3166-2 subdivision of {country}")
             covered = self.jurisdiction_groups.get(where, frozenset({country}))
             lowest = min(self.age.minimum_age.for_country(member) for member in covered)
             if overlay.minimum_age is not None and overlay.minimum_age < lowest:
@@ -335,25 +343,36 @@ class Policy(_Frozen):
         covering |= {group for group, members in self.jurisdiction_groups.items() if country in members}
         return tuple(o for o in self.overlays if o.jurisdiction in covering and o.applies_on(day))
 
+    @cached_property
+    def _rules(self) -> dict[tuple[str, tuple[int, ...]], Rules]:
+        return {}
+
+    def rules_in(self, country: str, subdivision: str | None, day: date) -> Rules:
+        """The rules for an account living in `country` (and `subdivision`) on `day`: the global rules with every
+        overlay in force there applied. One object per distinct outcome, kept for the process."""
+        overlays = self.overlays_for(country, subdivision, day)
+        key = (country, tuple(self.overlays.index(overlay) for overlay in overlays))
+        rules = self._rules.get(key)
+        if rules is None:
+            rules = self._rules.setdefault(key, Rules(self, country, overlays))
+        return rules
+
+    @cached_property
+    def global_rules(self) -> Rules:
+        """The band rules with no overlay applied (and the default minimum age)."""
+        return Rules(self, "", ())
+
     def limits_in(self, country: str, subdivision: str | None, day: date) -> dict[str, dict[str, BandLimits]]:
         """Per setting and band, the global limits with every overlay in force there applied (strictest wins)."""
-        overlays = self.overlays_for(country, subdivision, day)
-        limits: dict[str, dict[str, BandLimits]] = {}
-        for name, rule in self.settings.items():
-            limits[name] = {}
-            for band, base in rule.bands.items():
-                values = {field_name: getattr(base, field_name) for field_name in LIMIT_FIELDS}
-                for overlay in overlays:
-                    for field_name, value in overlay.settings.get(name, {}).get(band, LimitOverride()).given().items():
-                        if rule.rank_of(value) < rule.rank_of(values[field_name]):
-                            values[field_name] = value
-                limits[name][band] = BandLimits(**values)
-        return limits
+        rules = self.rules_in(country, subdivision, day)
+        return {
+            name: {band: rules.limits(name, band).band_limits for band in rule.bands}
+            for name, rule in self.settings.items()
+        }
 
     def minimum_age_in(self, country: str, subdivision: str | None, day: date) -> int:
         """The country's minimum age, raised by any overlay in force there."""
-        raised = [o.minimum_age for o in self.overlays_for(country, subdivision, day) if o.minimum_age is not None]
-        return max([self.age.minimum_age.for_country(country), *raised])
+        return self.rules_in(country, subdivision, day).minimum_age
 
     def band(self, name: str) -> AgeBand:
         return next(band for band in self.age.bands if band.name == name)
@@ -362,6 +381,85 @@ class Policy(_Frozen):
         """True for every band that ends before adulthood (18)."""
         band = self.band(name)
         return band.max_age is not None and band.max_age < 18
+
+
+@dataclass(frozen=True)
+class Tightening:
+    """Which overlay set a limit: where it applies and the law or code it cites."""
+
+    jurisdiction: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    """One setting's limits in one band where an account lives, and which overlay tightened each (absent: the
+    global rule's)."""
+
+    default: SettingValue
+    self_max: SettingValue
+    guardian_max: SettingValue
+    by: dict[str, Tightening] = field(default_factory=dict)
+
+    @property
+    def band_limits(self) -> BandLimits:
+        return BandLimits(default=self.default, self_max=self.self_max, guardian_max=self.guardian_max)
+
+
+class Rules:
+    """The policy as it applies to accounts in one place on one day: the global band rules with every overlay in
+    force there applied (strictest wins; on a tie the first overlay listed is named), and the minimum age."""
+
+    def __init__(self, policy: Policy, country: str, overlays: tuple[Overlay, ...]) -> None:
+        self.policy = policy
+        self.overlays = overlays
+        self.minimum_age = max(
+            [policy.age.minimum_age.for_country(country)]
+            + [overlay.minimum_age for overlay in overlays if overlay.minimum_age is not None]
+        )
+        self.minimum_age_source = next(
+            (o for o in overlays if o.minimum_age is not None and o.minimum_age == self.minimum_age), None
+        )
+        self._limits: dict[tuple[str, str], Limits] = {}
+        self.views: dict[tuple[str, str, str, SettingValue], Any] = {}  # filled by chalicelib.domain.settings
+
+    @property
+    def settings(self) -> dict[str, SettingRule]:
+        return self.policy.settings
+
+    @property
+    def version(self) -> str:
+        return self.policy.version
+
+    def limits(self, name: str, band: str) -> Limits:
+        found = self._limits.get((name, band))
+        if found is None:
+            found = self._limits.setdefault((name, band), self._compute(name, band))
+        return found
+
+    def _compute(self, name: str, band: str) -> Limits:
+        rule = self.policy.settings[name]
+        base = rule.bands[band]
+        values = {field_name: getattr(base, field_name) for field_name in LIMIT_FIELDS}
+        by: dict[str, Tightening] = {}
+        for overlay in self.overlays:
+            for field_name, value in overlay.settings.get(name, {}).get(band, LimitOverride()).given().items():
+                if rule.rank_of(value) < rule.rank_of(values[field_name]):
+                    values[field_name] = value
+                    by[field_name] = Tightening(overlay.jurisdiction, overlay.source)
+        return Limits(values["default"], values["self_max"], values["guardian_max"], by)
+
+
+@cache
+def _subdivisions() -> dict[str, frozenset[str]]:
+    text = resources.files("chalicelib.policy").joinpath("subdivisions.json").read_text(encoding="utf-8")
+    raw: dict[str, Any] = json.loads(text)
+    return {country: frozenset(codes) for country, codes in raw.items() if not country.startswith("_")}
+
+
+def is_subdivision_of(country: str, code: str) -> bool:
+    """Whether `code` is an ISO 3166-2 subdivision code of `country` (`US-NY` of `US`)."""
+    return code in _subdivisions().get(country, frozenset())
 
 
 VERSION_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}(\.\d+)?")

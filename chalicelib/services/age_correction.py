@@ -26,7 +26,7 @@ from datetime import date
 from chalicelib.domain.age import AgePlacement, place_by_birth_date, place_by_range
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from chalicelib.domain.models import Account, Actor, AgeAssurance, AgeFacts, AgeSource, AuditEvent, EventKind
-from chalicelib.domain.settings import band_defaults, conform
+from chalicelib.domain.settings import account_rules, band_defaults, conform
 from chalicelib.identity import AGE_VERIFIER, AUDITOR, Caller
 from chalicelib.services.accounts import AccountsDeps
 from chalicelib.services.ports import VersionConflict
@@ -127,8 +127,9 @@ def _corrected(
     band = target.placement.band.name
     restricted = target.placement.restricted
     # Values the account shows stay what they are unless the new band or the restriction forbids them.
-    shown = {**band_defaults(policy, account.age_band), **account.settings}
-    settings, changes = conform(policy, band, shown, restricted=restricted)
+    rules = account_rules(policy, account, now.date())
+    shown = {**band_defaults(rules, account.age_band), **account.settings}
+    settings, changes = conform(rules, band, shown, restricted=restricted)
     updated = replace(
         account,
         age_band=band,
@@ -162,10 +163,11 @@ def _corrected(
 
 def _target(deps: AccountsDeps, account: Account, correction: AgeCorrection, today: date, verifier: bool) -> _Target:
     policy = deps.policy
+    where = account.subdivision or None
     if correction.birth_date is not None:
-        placement = place_by_birth_date(policy, correction.birth_date, account.country, today)
+        placement = place_by_birth_date(policy, correction.birth_date, account.country, today, where)
     else:
-        placement = place_by_range(policy, correction.range_lower or 0, account.country)
+        placement = place_by_range(policy, correction.range_lower or 0, account.country, today, where)
     bands = [band.name for band in policy.age.bands]
     current = bands.index(account.age_band)
     if not verifier:

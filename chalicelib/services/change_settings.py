@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from chalicelib.domain.models import Account, Actor, AuditEvent, EventKind
-from chalicelib.domain.settings import decide_changes
+from chalicelib.domain.settings import account_rules, decide_changes
 from chalicelib.identity import Caller
 from chalicelib.policy import SettingValue
 from chalicelib.services.accounts import AccountsDeps
@@ -41,10 +41,11 @@ def change_settings(
             raise AccountRestricted("this account's settings cannot be changed until its age is confirmed")
         if expected is not None and account.version not in expected:
             raise PreconditionFailed("the settings changed since you read them; read them again")
-        changes = decide_changes(policy, account.age_band, account.settings, requested)
+        now = deps.clock()
+        rules = account_rules(policy, account, now.date())
+        changes = decide_changes(rules, account.age_band, account.settings, requested)
         if not changes:
             return account
-        now = deps.clock()
         updated = replace(
             account,
             version=account.version + 1,  # policy_version stays: a holder's change does not bring it into line

@@ -16,8 +16,29 @@ from chalicelib.domain.errors import Problem, SignUpConflict, ValidationFailed
 from chalicelib.domain.models import Account, Actor, AgeAssurance, AgeSource, AuditEvent, EventKind
 from chalicelib.domain.settings import conform
 from chalicelib.identity import Caller
+from chalicelib.policy import Policy, is_subdivision_of
 from chalicelib.services.accounts import AccountsDeps
 from chalicelib.services.ports import AlreadyExists
+
+
+def check_jurisdiction(policy: Policy, country: str, subdivision: str | None) -> None:
+    """422 unless `country` is an ISO 3166-1 code and `subdivision`, if any, an ISO 3166-2 code of that country."""
+    if country not in policy.countries:
+        raise ValidationFailed(
+            "country is not an ISO 3166-1 alpha-2 code",
+            (Problem(field="country", code="invalid_value", message="must be an ISO 3166-1 alpha-2 code"),),
+        )
+    if subdivision is not None and not is_subdivision_of(country, subdivision):
+        raise ValidationFailed(
+            "subdivision is not an ISO 3166-2 code of the country",
+            (
+                Problem(
+                    field="subdivision",
+                    code="invalid_value",
+                    message=f"must be an ISO 3166-2 subdivision code of {country} (such as US-NY for US)",
+                ),
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -25,6 +46,7 @@ class SignUp:
     account_id: str
     birth_date: date
     country: str
+    subdivision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,14 +62,11 @@ def sign_up(
     a retry of that very request, whose first answer was lost after the account was stored, gets the account back."""
     policy = deps.policy
     now = deps.clock()
-    if request.country not in policy.countries:
-        raise ValidationFailed(
-            "country is not an ISO 3166-1 alpha-2 code",
-            (Problem(field="country", code="invalid_value", message="must be an ISO 3166-1 alpha-2 code"),),
-        )
+    check_jurisdiction(policy, request.country, request.subdivision)
     # Below the minimum age this raises before anything is stored.
-    assessment = assess_age(policy, request.birth_date, request.country, now.date())
-    defaults, applied = conform(policy, assessment.band.name, {})
+    assessment = assess_age(policy, request.birth_date, request.country, now.date(), request.subdivision)
+    rules = policy.rules_in(request.country, request.subdivision, now.date())
+    defaults, applied = conform(rules, assessment.band.name, {})
     ends = assessment.band_ends
     sealed = deps.band_ends.seal(request.account_id, ends) if ends else ""
     account = Account(
@@ -61,6 +80,7 @@ def sign_up(
         band_end_month=ends[0].isoformat()[:7] if ends else "",
         band_end_sealed=sealed,
         country=request.country,
+        subdivision=request.subdivision or "",
         age_source=AgeSource.SELF,
         signup_request=request_mark,
     )

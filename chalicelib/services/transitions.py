@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
 from chalicelib.domain.models import Account, Actor, AuditEvent, EventKind
-from chalicelib.domain.settings import band_defaults, conform
+from chalicelib.domain.settings import account_rules, band_defaults, conform
 from chalicelib.policy import Policy
 from chalicelib.services.ports import (
     BandEndEntry,
@@ -212,8 +212,9 @@ def band_change(
     band = bands[min(bands.index(account.age_band) + len(passed), len(bands) - 1)]
     # Moving up a band only unlocks options. A setting the account has no value for keeps the value it showed (the
     # younger band's default), never the older band's looser one; the one rule then changes nothing.
-    shown = {**band_defaults(deps.policy, account.age_band), **account.settings}
-    settings, changes = conform(deps.policy, band, shown, restricted=account.restricted)
+    rules = account_rules(deps.policy, account, deps.clock().date())
+    shown = {**band_defaults(rules, account.age_band), **account.settings}
+    settings, changes = conform(rules, band, shown, restricted=account.restricted)
     updated = replace(
         account,
         age_band=band,

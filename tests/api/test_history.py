@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.policy import newest_version
 from tests.api.helpers import (
     BORN_16_17,
     OWNER,
@@ -78,7 +79,7 @@ def test_each_event_has_the_documented_fields(api: Api, clock: list[Any]) -> Non
     assert all(change["from"] is None for change in signed_up["changes"])
     for event in (changed, signed_up):
         assert event["account_id"] == OWNER
-        assert (event["age_band"], event["policy_version"]) == ("16-17", "2026-11-25")
+        assert (event["age_band"], event["policy_version"]) == ("16-17", newest_version())
         assert event["request_id"]
     assert changed["event_id"] != signed_up["event_id"]
 

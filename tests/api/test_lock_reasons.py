@@ -1,5 +1,6 @@
 """The settings screen says why each option is not allowed (issue 9): `reason.kind` is `age` for what the age band
-does not allow, `restricted` on a restricted account; an allowed option has no reason."""
+does not allow, `jurisdiction` (naming it and its source) for what an overlay where the account lives forbids,
+`restricted` on a restricted account; an allowed option has no reason."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def reasons(document: dict[str, object]) -> set[tuple[str, object]]:
 
 
 def test_a_14_year_olds_locks_and_guardian_options_say_age_and_allowed_ones_say_nothing(api: Api) -> None:
-    assert api.sign_up("kid", "2012-03-04").status_code == 201
+    assert api.sign_up("kid", "2012-03-04", "US").status_code == 201  # no overlay in force in the US
     seen = reasons(body(get_settings(api, "kid")))
     assert seen == {("allowed", None), ("locked", "age"), ("guardian_approval", "age")}
 

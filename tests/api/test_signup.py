@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.policy import newest_version
 from tests.api.helpers import (
     BORN_13_15,
     BORN_16_17,
@@ -43,7 +44,7 @@ def test_signing_up_a_14_year_old_applies_the_13_to_15_defaults(api: Api) -> Non
     assert response.status_code == 201
     document = body(response)
     assert (document["account_id"], document["age_band"], document["version"]) == (OWNER, "13-15", 1)
-    assert document["policy_version"] == "2026-11-25"
+    assert document["policy_version"] == newest_version()
     values = values_of(document)
     assert values["account_visibility"] == "private"
     assert values["direct_messages"] == "no_one"

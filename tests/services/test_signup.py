@@ -28,7 +28,7 @@ def test_sign_up_stores_the_bands_defaults_with_one_defaults_applied_event(
     stored = settings_store.get_account("kid-1")
     assert stored is not None and stored == result.account
     assert (stored.age_band, stored.version, stored.age_assurance) == ("13-15", 1, AgeAssurance.SELF_DECLARED)
-    assert stored.settings == band_defaults(policy, "13-15")
+    assert stored.settings == band_defaults(policy.global_rules, "13-15")
     assert band_ends.open("kid-1", stored.band_end_sealed) == (date(2028, 5, 10), date(2030, 5, 10))
     assert stored.band_end_month == "2028-05"
     # And its one event records every default, set by the sign-up service under this request

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.policy import Policy, load_policy
+from chalicelib.policy import Policy, load_policy, newest_version
 
-POLICY_FILE = Path(__file__).resolve().parents[2] / "chalicelib" / "policy" / "versions" / "2026-11-25.json"
+VERSIONS = Path(__file__).resolve().parents[2] / "chalicelib" / "policy" / "versions"
+POLICY_FILE = VERSIONS / f"{newest_version()}.json"
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def test_no_value_is_ever_loosened_and_every_value_is_within_the_bands_own_limit
     account: tuple[str, dict[str, Any]], restricted: bool
 ) -> None:
     band, values = account
-    conformed, changes = conform(POLICY, band, values, restricted=restricted)
+    conformed, changes = conform(POLICY.global_rules, band, values, restricted=restricted)
     for name, rule in POLICY.settings.items():
         rank = rule.rank_of(conformed[name])
         assert rank <= rule.rank_of(rule.bands[band].self_max)
@@ -48,13 +48,13 @@ def test_no_value_is_ever_loosened_and_every_value_is_within_the_bands_own_limit
         if name not in values or values[name] != conformed[name] or type(values[name]) is not type(conformed[name])
     }
     # applying the rule again changes nothing
-    assert conform(POLICY, band, conformed, restricted=restricted) == (conformed, ())
+    assert conform(POLICY.global_rules, band, conformed, restricted=restricted) == (conformed, ())
 
 
 def test_a_new_account_gets_its_bands_defaults_each_listed_as_a_change() -> None:
     for band in BANDS:
-        conformed, changes = conform(POLICY, band, {})
-        assert conformed == band_defaults(POLICY, band)
+        conformed, changes = conform(POLICY.global_rules, band, {})
+        assert conformed == band_defaults(POLICY.global_rules, band)
         assert [(c.setting, c.from_value) for c in changes] == [(name, None) for name in POLICY.settings]
 
 
@@ -62,7 +62,7 @@ def test_a_guardian_approved_value_beyond_the_bands_own_limit_is_clamped_to_it()
     rule = POLICY.settings["daily_screen_time_minutes"]
     limits = rule.bands["13-15"]
     assert rule.rank_of(limits.guardian_max) > rule.rank_of(limits.self_max)
-    conformed, changes = conform(POLICY, "13-15", {"daily_screen_time_minutes": limits.guardian_max})
+    conformed, changes = conform(POLICY.global_rules, "13-15", {"daily_screen_time_minutes": limits.guardian_max})
     assert conformed["daily_screen_time_minutes"] == limits.self_max
     (clamped,) = [c for c in changes if c.setting == "daily_screen_time_minutes"]
     assert (clamped.from_value, clamped.to_value) == (limits.guardian_max, limits.self_max)

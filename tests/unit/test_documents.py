@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -23,11 +23,11 @@ def test_the_settings_document_validates_against_its_model(band: str) -> None:
         age_assurance=AgeAssurance.SELF_DECLARED,
         policy_version=policy.version,
         version=3,
-        settings=band_defaults(policy, band),
+        settings=band_defaults(policy.global_rules, band),
         created_at=datetime(2026, 11, 25, tzinfo=UTC),
     )
     # When the document is built
-    document = settings_document(account, policy)
+    document = settings_document(account, policy, date(2026, 11, 25))
     # Then it validates, strictly, as the documented models, sign-up's included
     assert SettingsDocument.model_validate(document).model_dump(mode="json") == document
     signup = {**document, "requires_parental_consent": True}

@@ -1,6 +1,6 @@
 """Jurisdiction overlays (issue 9): the loader refuses any overlay that loosens a rule, and an account's rules are the
 global ones with every overlay in force where it lives applied (country, subdivision, group; never a pending one).
-Overlays are not yet applied to accounts (that, and the version that carries real ones, come next)."""
+How accounts get them: tests/api/test_jurisdictions.py."""
 
 from __future__ import annotations
 
@@ -67,6 +67,23 @@ def test_the_loader_refuses_an_overlay_that_loosens_or_is_wrong(
 def test_an_overlay_must_name_a_known_jurisdiction(jurisdiction: str) -> None:
     with pytest.raises(ValidationError, match="not a known"):
         policy_with(overlay(jurisdiction, SUGGEST_OFF_16_17))
+
+
+@pytest.mark.parametrize("jurisdiction", ["US-XX", "GB-NY", "US-1"])
+def test_an_overlay_for_a_subdivision_needs_an_iso_3166_2_code_of_that_country(jurisdiction: str) -> None:
+    with pytest.raises(ValidationError, match="not an ISO 3166-2 subdivision"):
+        policy_with(overlay(jurisdiction, SUGGEST_OFF_16_17))
+
+
+def test_every_kept_version_loads_and_the_newest_has_overlays_with_short_sources() -> None:
+    from chalicelib.policy import kept_versions, load_policy
+
+    assert len(kept_versions()) >= 2
+    for version in kept_versions():
+        assert load_policy(version).version == version
+    newest = load_policy()
+    assert {o.jurisdiction for o in newest.overlays} >= {"GB", "EU", "AU", "US-NY"}
+    assert all(0 < len(o.source) <= 120 and o.summary for o in newest.overlays)
 
 
 def test_a_group_must_be_new_and_made_of_known_countries() -> None:

@@ -1,0 +1,118 @@
+"""Jurisdictions (issue 9): sign-up stores a country and an ISO 3166-2 subdivision, and each overlay of the policy in
+force applies to exactly the accounts it covers, with a lock reason naming it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.policy import load_policy
+from tests.api.helpers import BORN_13_15, BORN_16_17, BORN_ADULT, assert_problem, get_settings, problem_items
+from tests.conftest import Api, auth, body
+
+POLICY = load_policy()
+
+
+def option(document: dict[str, Any], setting: str, value: object) -> dict[str, Any]:
+    found: dict[str, Any] = next(o for o in document["settings"][setting]["options"] if o["value"] == value)
+    return found
+
+
+def source_of(jurisdiction: str) -> str:
+    return next(o.source for o in POLICY.overlays if o.jurisdiction == jurisdiction)
+
+
+def test_sign_up_stores_country_and_subdivision_and_the_document_shows_them(api: Api) -> None:
+    created = api.sign_up("ny", BORN_16_17, "US", "US-NY")
+    assert created.status_code == 201, created.body
+    assert body(created)["jurisdiction"] == {"country": "US", "subdivision": "US-NY"}
+    assert body(get_settings(api, "ny"))["jurisdiction"] == {"country": "US", "subdivision": "US-NY"}
+    assert api.sign_up("gb", BORN_16_17, "GB").status_code == 201
+    assert body(get_settings(api, "gb"))["jurisdiction"] == {"country": "GB", "subdivision": None}
+
+
+@pytest.mark.parametrize(
+    ("country", "subdivision"),
+    [("US", "GB-ABC"), ("US", "US-XX"), ("GB", "US-NY"), ("US", "NY"), ("US", "us-ny"), ("US", ""), ("US", 7)],
+)
+def test_a_subdivision_that_is_not_an_iso_3166_2_code_of_the_country_is_422(
+    api: Api, country: str, subdivision: object
+) -> None:
+    response = api.call(
+        "POST",
+        "/v1/accounts",
+        {"account_id": "x", "birth_date": BORN_16_17, "country": country, "subdivision": subdivision},
+        auth("signup", "signup-service"),
+    )
+    problem = assert_problem(response, 422)
+    assert "subdivision" in problem_items(problem), problem
+    assert get_settings(api, "x").status_code == 404  # nothing stored
+
+
+def test_a_gb_17_year_old_cannot_be_suggested_but_a_us_17_year_old_may_choose_to(api: Api) -> None:
+    assert api.sign_up("gb", BORN_16_17, "GB").status_code == 201
+    assert api.sign_up("us", BORN_16_17, "US").status_code == 201
+    gb, us = body(get_settings(api, "gb")), body(get_settings(api, "us"))
+    assert option(gb, "suggest_account", True) == {
+        "value": True,
+        "status": "locked",
+        "reason": {"kind": "jurisdiction", "jurisdiction": "GB", "source": source_of("GB")},
+    }
+    assert option(us, "suggest_account", True) == {"value": True, "status": "allowed", "reason": None}
+    # The US teen may turn it on; the GB teen may not, and is told it is locked
+    assert (
+        api.call("PATCH", "/v1/accounts/us/settings", {"settings": {"suggest_account": True}}, auth("us")).status_code
+        == 200
+    )
+    refused = api.call("PATCH", "/v1/accounts/gb/settings", {"settings": {"suggest_account": True}}, auth("gb"))
+    assert problem_items(assert_problem(refused, 403)) == {"suggest_account": "locked"}
+    # Location is never shown in the UK; elsewhere a 17-year-old may share it
+    assert option(gb, "location_sharing", True)["reason"]["jurisdiction"] == "GB"
+    assert option(us, "location_sharing", True)["status"] == "allowed"
+
+
+def test_an_eu_minors_downloads_and_suggestions_are_locked_by_the_eu_group(api: Api) -> None:
+    assert api.sign_up("fr", BORN_16_17, "FR").status_code == 201
+    fr = body(get_settings(api, "fr"))
+    for setting in ("downloads", "suggest_account"):
+        assert option(fr, setting, True)["reason"] == {
+            "kind": "jurisdiction",
+            "jurisdiction": "EU",
+            "source": source_of("EU"),
+        }
+    assert option(fr, "group_invites", "everyone")["reason"]["jurisdiction"] == "EU"
+    # A GB teen may still allow downloads (the EU rule is not the UK's)
+    assert api.sign_up("gb", BORN_16_17, "GB").status_code == 201
+    assert option(body(get_settings(api, "gb")), "downloads", True)["status"] == "allowed"
+
+
+def test_a_14_year_olds_age_locks_stay_age_locks_where_an_overlay_repeats_them(api: Api) -> None:
+    # downloads are locked off for 13-15 everywhere: the EU rule adds nothing, so the reason stays the age
+    assert api.sign_up("de", BORN_13_15, "DE").status_code == 201
+    de = body(get_settings(api, "de"))
+    assert option(de, "downloads", True)["reason"] == {"kind": "age", "jurisdiction": None, "source": None}
+    # suggest_account needed a guardian at 13-15; in the EU it is locked, and the reason says why
+    assert option(de, "suggest_account", True)["status"] == "locked"
+    assert option(de, "suggest_account", True)["reason"]["kind"] == "jurisdiction"
+
+
+def test_a_pending_overlay_is_published_but_applies_to_no_one(api: Api) -> None:
+    published = body(api.call("GET", "/v1/policy"))
+    ny = next(o for o in published["overlays"] if o["jurisdiction"] == "US-NY")
+    assert ny["pending"] is True and "quiet_hours" in ny["settings"]
+    assert api.sign_up("ny", BORN_16_17, "US", "US-NY").status_code == 201
+    assert api.sign_up("us", BORN_16_17, "US").status_code == 201
+    assert body(get_settings(api, "ny"))["settings"] == body(get_settings(api, "us"))["settings"]
+
+
+def test_an_adults_settings_are_the_same_everywhere(api: Api) -> None:
+    for account, country in (("a-gb", "GB"), ("a-fr", "FR"), ("a-us", "US")):
+        assert api.sign_up(account, BORN_ADULT, country).status_code == 201
+    screens = [body(get_settings(api, account))["settings"] for account in ("a-gb", "a-fr", "a-us")]
+    assert screens[0] == screens[1] == screens[2]
+
+
+def test_australias_minimum_age_of_16_refuses_a_15_year_old_at_sign_up(api: Api) -> None:
+    assert_problem(api.sign_up("au", BORN_13_15, "AU"), 422, "below_minimum_age")
+    assert api.sign_up("au", BORN_16_17, "AU").status_code == 201
