@@ -10,12 +10,13 @@ from chalicelib.api.call import Call
 from chalicelib.api.documents import history_page, settings_document
 from chalicelib.api.http import checked_account_id, etag, if_match_version, json_response, page_limit, parse_body
 from chalicelib.api.idempotency_key import idempotency_key, lend_lambda_context
-from chalicelib.api.schemas import AgeCorrectionRequest, SettingsPatch, SignUpRequest
-from chalicelib.domain.models import Account, AgeAssurance, AgeSource
+from chalicelib.api.schemas import AgeCorrectionRequest, JurisdictionRequest, SettingsPatch, SignUpRequest
+from chalicelib.domain.models import Account, AgeAssurance, AgeSource, Place
 from chalicelib.services.age_correction import AgeCorrection, correct_age
 from chalicelib.services.change_settings import change_settings
 from chalicelib.services.history import read_history
 from chalicelib.services.idempotent import request_fingerprint, run_idempotent
+from chalicelib.services.jurisdiction import change_jurisdiction
 from chalicelib.services.ports import IdempotentRequest
 from chalicelib.services.settings_screen import read_account
 from chalicelib.services.signup import SignUp, sign_up
@@ -84,6 +85,16 @@ def patch_settings(call: Call) -> Response:
         scope.metrics.append(("ChangesRefused", {"code": getattr(error, "code", "error")}))
         raise
     scope.metrics.append(("ChangesApplied", {}))
+    return json_response(document_of(call, account), headers={"ETag": etag(account.version)})
+
+
+def put_jurisdiction(call: Call) -> Response:
+    """The platform reports where the account now lives; the settings document under the rules there."""
+    account_id = checked_account_id(call.params["account_id"])
+    body = parse_body(JurisdictionRequest, call.request.raw_body)
+    scope = call.scope
+    place = Place(body.country, body.subdivision or "")
+    account = change_jurisdiction(call.deps.accounts, account_id, place, scope.signed_in, scope.request_id)
     return json_response(document_of(call, account), headers={"ETag": etag(account.version)})
 
 

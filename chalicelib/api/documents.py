@@ -16,6 +16,8 @@ from chalicelib.api.schemas import (
     DecisionOut,
     EventOut,
     HistoryPage,
+    JurisdictionOut,
+    MoveOut,
     Outcome,
     PriorityLabel,
     QueueTarget,
@@ -23,7 +25,7 @@ from chalicelib.api.schemas import (
     StatementOfReasonsOut,
     TargetOut,
 )
-from chalicelib.domain.models import Account, AuditEvent, EventPage
+from chalicelib.domain.models import Account, AuditEvent, EventPage, Place
 from chalicelib.domain.reports import Case, CaseEvent, Decision, Report, StatementOfReasons
 from chalicelib.domain.settings import OptionView, Reason, account_rules, settings_screen
 from chalicelib.policy import Policy
@@ -87,7 +89,13 @@ def event_out(event: AuditEvent) -> EventOut:
             restricted=event.age.restricted,
             band_end_known=event.age.band_end_known,
         ),
+        move=None if event.move is None else MoveOut(before=_place(event.move.before), after=_place(event.move.after)),
+        from_policy_version=event.from_policy_version,
     )
+
+
+def _place(place: Place) -> JurisdictionOut:
+    return JurisdictionOut(country=place.country or None, subdivision=place.subdivision or None)
 
 
 def history_page(page: EventPage) -> HistoryPage:

@@ -165,6 +165,19 @@ ROUTES: tuple[Route, ...] = (
         parameters=(_ACCOUNT_ID,),
     ),
     Route(
+        "PUT",
+        "/v1/accounts/{account_id}/jurisdiction",
+        "changeJurisdiction",
+        "The platform reports where the account now lives (group signup-service): the rules there apply through the "
+        "one conform rule, with a jurisdiction_changed event listing every clamped setting",
+        frozenset({SIGNUP_SERVICE}),
+        accounts.put_jurisdiction,
+        {200: ("The settings document under the new rules", schemas.SettingsDocument)},
+        (403, 404, 409),
+        request=schemas.JurisdictionRequest,
+        parameters=(_ACCOUNT_ID,),
+    ),
+    Route(
         "GET",
         "/v1/accounts/{account_id}/settings/history",
         "getHistory",

@@ -207,12 +207,23 @@ class EventOut(ResponseModel):
     account_id: str
     at: str = Field(description="RFC 3339 UTC time")
     actor: ActorOut
-    kind: Literal["defaults_applied", "settings_changed", "band_changed", "age_changed"]
+    kind: Literal[
+        "defaults_applied", "settings_changed", "band_changed", "age_changed", "jurisdiction_changed", "policy_migrated"
+    ]
     changes: list[ChangeOut]
     age_band: str
     policy_version: str
     request_id: str
     age: AgeFactsOut | None = Field(default=None, description="On age_changed events: how the age is now known")
+    move: MoveOut | None = Field(default=None, description="On jurisdiction_changed events: from where to where")
+    from_policy_version: str | None = Field(
+        default=None, description="On policy_migrated events: the version the account was on (policy_version: now)"
+    )
+
+
+class MoveOut(ResponseModel):
+    before: JurisdictionOut
+    after: JurisdictionOut
 
 
 class AgeFactsOut(ResponseModel):

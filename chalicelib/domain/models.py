@@ -31,6 +31,8 @@ class EventKind(StrEnum):
     SETTINGS_CHANGED = "settings_changed"
     BAND_CHANGED = "band_changed"
     AGE_CHANGED = "age_changed"
+    JURISDICTION_CHANGED = "jurisdiction_changed"
+    POLICY_MIGRATED = "policy_migrated"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,22 @@ class AgeFacts:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where an account lives: an ISO 3166-1 country and, optionally, an ISO 3166-2 subdivision of it."""
+
+    country: str
+    subdivision: str = ""
+
+
+@dataclass(frozen=True)
+class Move:
+    """What a `jurisdiction_changed` event records: where the account lived and where it lives now."""
+
+    before: Place
+    after: Place
+
+
+@dataclass(frozen=True)
 class AuditEvent:
     """One entry of an account's history; `version` is the account version the event produced."""
 
@@ -104,6 +122,8 @@ class AuditEvent:
     policy_version: str
     request_id: str
     age: AgeFacts | None = None  # on `age_changed` events
+    move: Move | None = None  # on `jurisdiction_changed` events
+    from_policy_version: str | None = None  # on `policy_migrated` events (`policy_version` is the new one)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from chalicelib.domain.models import (
     Change,
     EventKind,
     EventPage,
+    Move,
+    Place,
 )
 from chalicelib.services.ports import AlreadyExists, BandEndEntry, InvalidCursor, VersionConflict
 from chalicelib.store.cursors import CursorSealer
@@ -272,6 +274,8 @@ def _event_item(event: AuditEvent) -> dict[str, Any]:
             "policy_version": event.policy_version,
             "request_id": event.request_id,
             "age": None if event.age is None else _age_facts_item(event.age),
+            "move": None if event.move is None else _move_item(event.move),
+            "from_policy_version": event.from_policy_version,
         }
     )
 
@@ -283,6 +287,23 @@ def _age_facts_item(facts: AgeFacts) -> dict[str, Any]:
         "restricted": facts.restricted,
         "band_end_known": facts.band_end_known,
     }
+
+
+def _move_item(move: Move) -> dict[str, Any]:
+    return {
+        "before": {"country": move.before.country, "subdivision": move.before.subdivision or None},
+        "after": {"country": move.after.country, "subdivision": move.after.subdivision or None},
+    }
+
+
+def _move_from_item(item: dict[str, Any] | None) -> Move | None:
+    if not item:
+        return None
+    before, after = item["before"], item["after"]
+    return Move(
+        Place(before.get("country") or "", before.get("subdivision") or ""),
+        Place(after.get("country") or "", after.get("subdivision") or ""),
+    )
 
 
 def _age_facts_from_item(item: dict[str, Any] | None) -> AgeFacts | None:
@@ -312,6 +333,8 @@ def _event_from_item(item: dict[str, Any]) -> AuditEvent:
         policy_version=item["policy_version"],
         request_id=item["request_id"],
         age=_age_facts_from_item(item.get("age")),
+        move=_move_from_item(item.get("move")),
+        from_policy_version=item.get("from_policy_version"),
     )
 
 

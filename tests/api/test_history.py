@@ -26,6 +26,8 @@ RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 EVENT_FIELDS = {
     "event_id", "account_id", "at", "actor", "kind", "changes", "age_band", "policy_version", "request_id",
     "age",  # null but on age_changed events
+    "move",  # null but on jurisdiction_changed events
+    "from_policy_version",  # null but on policy_migrated events
 }  # fmt: skip
 
 # Four changes a 17-year-old may make, one after another: with sign-up, five events.

@@ -116,3 +116,70 @@ def test_an_adults_settings_are_the_same_everywhere(api: Api) -> None:
 def test_australias_minimum_age_of_16_refuses_a_15_year_old_at_sign_up(api: Api) -> None:
     assert_problem(api.sign_up("au", BORN_13_15, "AU"), 422, "below_minimum_age")
     assert api.sign_up("au", BORN_16_17, "AU").status_code == 201
+
+
+def move(api: Api, account: str, payload: dict[str, Any], *groups: str) -> Any:
+    return api.call(
+        "PUT", f"/v1/accounts/{account}/jurisdiction", payload, auth("platform", *(groups or ("signup-service",)))
+    )
+
+
+def test_a_move_to_gb_clamps_what_the_uk_forbids_with_one_jurisdiction_changed_event(api: Api) -> None:
+    # Given a US 17-year-old who chose to be suggested and to share their location
+    assert api.sign_up("teen", BORN_16_17, "US", "US-CA").status_code == 201
+    chosen = {"suggest_account": True, "location_sharing": True, "downloads": True}
+    assert api.call("PATCH", "/v1/accounts/teen/settings", {"settings": chosen}, auth("teen")).status_code == 200
+    # When the platform reports a move to the UK
+    moved = move(api, "teen", {"country": "GB"})
+    # Then the UK's rules apply at once: suggestions and location off, downloads (no UK rule) kept
+    assert moved.status_code == 200, moved.body
+    document = body(moved)
+    assert document["jurisdiction"] == {"country": "GB", "subdivision": None}
+    values = {name: view["value"] for name, view in document["settings"].items()}
+    assert (values["suggest_account"], values["location_sharing"], values["downloads"]) == (False, False, True)
+    history = body(api.call("GET", "/v1/accounts/teen/settings/history", headers=auth("teen")))["events"]
+    event = history[0]
+    assert event["kind"] == "jurisdiction_changed" and event["actor"] == {"id": "platform", "role": "signup-service"}
+    assert event["move"] == {
+        "before": {"country": "US", "subdivision": "US-CA"},
+        "after": {"country": "GB", "subdivision": None},
+    }
+    assert {(c["setting"], c["from"], c["to"]) for c in event["changes"]} == {
+        ("suggest_account", True, False),
+        ("location_sharing", True, False),
+    }
+    # And a move back unlocks the options but loosens no value
+    back = body(move(api, "teen", {"country": "US"}))
+    assert back["settings"]["suggest_account"]["value"] is False
+    assert option(back, "suggest_account", True)["status"] == "allowed"
+
+
+def test_reporting_the_same_place_writes_nothing(api: Api) -> None:
+    assert api.sign_up("teen", BORN_16_17, "US", "US-NY").status_code == 201
+    before = body(get_settings(api, "teen"))["version"]
+    assert body(move(api, "teen", {"country": "US", "subdivision": "US-NY"}))["version"] == before
+    events = body(api.call("GET", "/v1/accounts/teen/settings/history", headers=auth("teen")))["events"]
+    assert [e["kind"] for e in events] == ["defaults_applied"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"country": "XX"}, {"country": "gb"}, {"country": "US", "subdivision": "GB-ABC"},
+     {"country": "US", "extra": 1}, {"country": 44}, {"subdivision": "US-NY"}],
+)  # fmt: skip
+def test_a_bad_jurisdiction_is_422_and_changes_nothing(api: Api, payload: dict[str, Any]) -> None:
+    assert api.sign_up("teen", BORN_16_17, "US").status_code == 201
+    assert_problem(move(api, "teen", payload), 422)
+    assert body(get_settings(api, "teen"))["version"] == 1
+
+
+def test_only_the_signup_service_may_report_a_move_and_nobody_learns_which_accounts_exist(api: Api) -> None:
+    assert api.sign_up("teen", BORN_16_17, "US").status_code == 201
+    # The holder cannot move themselves somewhere looser, nor can a moderator or an auditor
+    holder = api.call("PUT", "/v1/accounts/teen/jurisdiction", {"country": "GB"}, auth("teen"))
+    assert_problem(holder, 404)
+    for group in ("moderator", "auditor", "age-verifier"):
+        assert_problem(move(api, "teen", {"country": "GB"}, group), 404)
+    # The signup-service gets the same 404 for an account that does not exist
+    assert_problem(move(api, "nobody", {"country": "GB"}), 404, "not_found")
+    assert body(get_settings(api, "teen"))["jurisdiction"]["country"] == "US"
