@@ -84,13 +84,18 @@ def _key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]
 # and its event are one transaction and the history is one query. The sparse `band_ends` index lists the accounts
 # whose age band ends in a month, each month spread over 16 partitions (a busy birthday is no hot partition); it
 # projects the sealed days (never a day in the clear), so the birthday job reads a month without fetching items.
+# The `policy_versions` index lists every account under the policy version it is on (`<version>#<shard of 16>`, keys
+# only): a migration reads exactly the accounts still on old versions, and each leaves its partition when migrated.
 SETTINGS = TableSpec(
     logical_id="SettingsTable",
     env_var="SETTINGS_TABLE",
     default_name="safety-settings",
     partition_key="pk",
     sort_key="sk",
-    indexes=(IndexSpec("band_ends", "band_end_bucket", projection="INCLUDE", include=("band_end_sealed",)),),
+    indexes=(
+        IndexSpec("band_ends", "band_end_bucket", projection="INCLUDE", include=("band_end_sealed",)),
+        IndexSpec("policy_versions", "policy_bucket", projection="KEYS_ONLY"),
+    ),
 )
 
 # Abuse reports, cases (the moderation queue), decisions, and per-reporter state (their list, Idempotency-Keys, rate

@@ -1,6 +1,8 @@
 """`safety-settings`: the service's jobs, run by an operator from a terminal against AWS or `make run`'s moto.
 
     safety-settings transitions run [--date YYYY-MM-DD] [--dry-run] [--json]
+    safety-settings policy diff OLD NEW [--json]
+    safety-settings policy migrate [--to VERSION] [--dry-run] [--yes] [--json] [--max-accounts N]
 
 The AWS account, region and endpoint come from the environment as for any AWS tool (`AWS_PROFILE`, `AWS_REGION`,
 `AWS_ENDPOINT_URL=http://127.0.0.1:8001` for the local stack); table names and the key alias from the same variables
@@ -60,6 +62,30 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--date", type=_day, help="the day to run for, YYYY-MM-DD (default: today in UTC)")
     run.add_argument("--dry-run", action="store_true", help="count the accounts due; write nothing")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    policy = commands.add_parser("policy", help="policy versions: what changes between them, and migrations")
+    policy_actions = policy.add_subparsers(dest="action", required=True, metavar="ACTION")
+    diff = policy_actions.add_parser(
+        "diff",
+        help="print, per jurisdiction, band and setting, what would change from OLD to NEW",
+        description="Compare two kept policy versions limit by limit, for the global rules and every jurisdiction an "
+        "overlay of either names (on today's date; pending overlays apply to no one).",
+    )
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--json", action="store_true", help="print the differences as JSON")
+    migrate = policy_actions.add_parser(
+        "migrate",
+        help="bring every account not on a version under it (never loosening a value)",
+        description="Show the impact (accounts touched per setting, band and jurisdiction), then migrate every account "
+        "not on VERSION with a progress bar. Resumable and idempotent: a stopped run is finished by the next.",
+    )
+    migrate.add_argument("--to", metavar="VERSION", help="a kept version (default: the newest)")
+    migrate.add_argument("--dry-run", action="store_true", help="show the impact only; write nothing")
+    migrate.add_argument("--yes", action="store_true", help="do not ask before applying (scripts)")
+    migrate.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    migrate.add_argument(
+        "--max-accounts", type=int, metavar="N", help="stop after N accounts (a batch); the next run continues"
+    )
     return top
 
 
@@ -186,6 +212,12 @@ def main(
     environment = os.environ if env is None else env
     if (args.command, args.action) == ("transitions", "run"):
         return run_transitions_command(args, environment, now, console)
+    if args.command == "policy":
+        from ops.policy_cli import diff_command, migrate_command
+
+        if args.action == "diff":
+            return diff_command(args, now, console)
+        return migrate_command(args, environment, now, console)
     return EXIT_USAGE  # argparse has refused anything else already
 
 

@@ -144,6 +144,27 @@ class FakeSettingsStore:
             self._accounts[account.account_id] = _copied(account)
             self._events.setdefault(event.account_id, {})[event.version] = _copied(event)
 
+    # The policy-version index, as the adapter's: one partition per version (the fake needs no shards).
+    def policy_partitions(self, version: str) -> tuple[str, ...]:
+        return (version,)
+
+    def policy_page(self, partition: str, start: str | None, limit: int) -> tuple[list[str], str | None]:
+        with self._lock:
+            ids = sorted(a for a, account in self._accounts.items() if account.policy_version == partition)
+        ids = [a for a in ids if start is None or a > start][:limit]
+        return ids, (ids[-1] if len(ids) == limit else None)
+
+    def get_accounts(self, account_ids: list[str]) -> dict[str, Account]:
+        with self._lock:
+            return {a: _copied(self._accounts[a]) for a in account_ids if a in self._accounts}
+
+    def restamp(self, account: Account, read_version: int) -> None:
+        with self._lock:
+            stored = self._accounts.get(account.account_id)
+            if stored is None or stored.version != read_version:
+                raise VersionConflict(account.account_id)
+            self._accounts[account.account_id] = replace(stored, policy_version=account.policy_version)
+
     def apply_change(self, account: Account, read_version: int, event: AuditEvent) -> None:
         with self._lock:
             stored = self._accounts.get(account.account_id)

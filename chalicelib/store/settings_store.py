@@ -36,6 +36,7 @@ from chalicelib.store.dynamo import (
     ClientProvider,
     TableAdapter,
     batch_get,
+    error_code,
     from_item,
     to_attr,
     to_item,
@@ -47,6 +48,12 @@ _STATE = "STATE"
 _EVENT_PREFIX = "EVENT#"
 _BAND_ENDS_INDEX = "band_ends"
 BAND_END_SHARDS = 16
+_POLICY_INDEX = "policy_versions"
+POLICY_SHARDS = 16
+
+
+def _policy_bucket(account_id: str, version: str) -> str:
+    return f"{version}#{zlib.crc32(account_id.encode()) % POLICY_SHARDS:02d}"
 
 
 def _pk(account_id: str) -> str:
@@ -139,6 +146,47 @@ class SettingsStore(TableAdapter):
         after = response.get("LastEvaluatedKey")
         return entries, None if after is None else json.dumps(after, sort_keys=True)
 
+    # -- the policy-version index (migrations) ------------------------------------------------------------------------
+    def policy_partitions(self, version: str) -> tuple[str, ...]:
+        return tuple(f"{version}#{shard:02d}" for shard in range(POLICY_SHARDS))
+
+    def policy_page(self, partition: str, start: str | None, limit: int) -> tuple[list[str], str | None]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": _POLICY_INDEX,
+            "KeyConditionExpression": "policy_bucket = :bucket",
+            "ExpressionAttributeValues": {":bucket": {"S": partition}},
+            "Limit": limit,
+        }
+        if start is not None:
+            query["ExclusiveStartKey"] = json.loads(start)
+        with translated_errors():
+            response = self.client.query(**query)
+        ids = [item["pk"]["S"].removeprefix("ACCOUNT#") for item in response.get("Items", [])]
+        after = response.get("LastEvaluatedKey")
+        return ids, None if after is None else json.dumps(after, sort_keys=True)
+
+    def restamp(self, account: Account, read_version: int) -> None:
+        """Moves the record to `account.policy_version` (nothing else changes, no event) if still at `read_version`."""
+        try:
+            with translated_errors():
+                self.client.update_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": _pk(account.account_id)}, "sk": {"S": _STATE}},
+                    UpdateExpression="SET policy_version = :policy, policy_bucket = :bucket",
+                    ConditionExpression="#version = :read_version",
+                    ExpressionAttributeNames={"#version": "version"},
+                    ExpressionAttributeValues={
+                        ":policy": {"S": account.policy_version},
+                        ":bucket": {"S": _policy_bucket(account.account_id, account.policy_version)},
+                        ":read_version": to_attr(read_version),
+                    },
+                )
+        except Exception as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise VersionConflict(account.account_id) from error
+            raise
+
     def get_accounts(self, account_ids: list[str]) -> dict[str, Account]:
         keys = [{"pk": {"S": _pk(account_id)}, "sk": {"S": _STATE}} for account_id in sorted(set(account_ids))]
         accounts = (_account_from_item(item) for item in batch_get(self.client, self._table, keys))
@@ -222,6 +270,7 @@ def _account_item(account: Account) -> dict[str, Any]:
             "age_source": account.age_source.value,
             "band_end_known": account.band_end_known,
             "policy_version": account.policy_version,
+            "policy_bucket": _policy_bucket(account.account_id, account.policy_version),
             "version": account.version,
             "settings": account.settings,
             "created_at": account.created_at.isoformat(),

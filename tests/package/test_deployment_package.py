@@ -134,13 +134,14 @@ def test_the_api_authorizer_is_cognito(package: Package) -> None:
         assert definition["x-amazon-apigateway-authorizer"]["type"] == "cognito_user_pools"
 
 
-def test_no_function_but_the_api_the_stream_consumer_and_the_transitions_job_and_no_local_authorizer(
+def test_no_function_but_the_api_the_stream_consumer_the_jobs_and_no_local_authorizer(
     package: Package,
 ) -> None:
-    # Given the SAM template / Then the API handler, the reports stream consumer and the daily band transitions are
-    # the only functions, and nothing is a local (HS256) authorizer
+    # Given the SAM template / Then the API handler, the reports stream consumer, the daily band transitions and the
+    # policy migration are the only functions, and nothing is a local (HS256) authorizer
     functions = resources_of_type(package.template, "AWS::Serverless::Function")
-    assert set(functions) == {"APIHandler", "ReportsStream", "BandTransitions"}
+    assert set(functions) == {"APIHandler", "ReportsStream", "BandTransitions", "PolicyMigration"}
+    assert functions["PolicyMigration"]["Properties"]["Timeout"] == 900
     # and the job runs daily just after midnight UTC, with Lambda's longest timeout (it stops a minute before it)
     transitions = functions["BandTransitions"]["Properties"]
     assert transitions["Events"]["BandTransitionsEvent"]["Properties"]["Schedule"] == "cron(5/15 0-1 * * ? *)"
