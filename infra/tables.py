@@ -86,6 +86,7 @@ def _key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]
 # projects the sealed days (never a day in the clear), so the birthday job reads a month without fetching items.
 # The `policy_versions` index lists every account under the policy version it is on (`<version>#<shard of 16>`, keys
 # only): a migration reads exactly the accounts still on old versions, and each leaves its partition when migrated.
+# The sparse `notices` index lists accounts under notice of deactivation (a raised minimum age) by the day it ends.
 SETTINGS = TableSpec(
     logical_id="SettingsTable",
     env_var="SETTINGS_TABLE",
@@ -95,6 +96,7 @@ SETTINGS = TableSpec(
     indexes=(
         IndexSpec("band_ends", "band_end_bucket", projection="INCLUDE", include=("band_end_sealed",)),
         IndexSpec("policy_versions", "policy_bucket", projection="KEYS_ONLY"),
+        IndexSpec("notices", "notice_pk", "notice_until", projection="KEYS_ONLY"),
     ),
 )
 

@@ -102,6 +102,7 @@ def summary_of(run: TransitionRun) -> dict[str, Any]:
         "moved": counts.moved,
         "already_moved": counts.already_moved,
         "failed": counts.failed,
+        "deactivated": counts.deactivated,
         "failed_accounts": list(run.failed_accounts),
     }
 
@@ -187,7 +188,7 @@ def _print_summary(console: Console, summary: dict[str, Any]) -> None:
     title = f"band transitions for {summary['day']}" + (" (dry run: nothing written)" if summary["dry_run"] else "")
     console.print(title, highlight=False)
     table = Table(show_header=False)
-    for name in ("due", "moved", "already_moved", "failed"):
+    for name in ("due", "moved", "already_moved", "failed", "deactivated"):
         label = "would move" if name == "moved" and summary["dry_run"] else name.replace("_", " ")
         table.add_row(label, str(summary[name]))
     table.add_row("partitions", f"{summary['partitions_done']} of {summary['partitions']}")

@@ -158,12 +158,23 @@ class FakeSettingsStore:
         with self._lock:
             return {a: _copied(self._accounts[a]) for a in account_ids if a in self._accounts}
 
+    def notices_due(self, day: date, limit: int) -> list[str]:
+        from chalicelib.domain.models import DeactivationState
+
+        with self._lock:
+            due = sorted(
+                a for a, account in self._accounts.items()
+                if account.deactivation is not None and account.deactivation.state is DeactivationState.PENDING
+                and account.deactivation.notice_until <= day
+            )  # fmt: skip
+        return due[:limit]
+
     def restamp(self, account: Account, read_version: int) -> None:
         with self._lock:
             stored = self._accounts.get(account.account_id)
             if stored is None or stored.version != read_version:
                 raise VersionConflict(account.account_id)
-            self._accounts[account.account_id] = replace(stored, policy_version=account.policy_version)
+            self._accounts[account.account_id] = _copied(account)
 
     def apply_change(self, account: Account, read_version: int, event: AuditEvent) -> None:
         with self._lock:

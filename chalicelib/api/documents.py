@@ -13,6 +13,7 @@ from chalicelib.api.schemas import (
     CaseEventOut,
     CaseOut,
     ChangeOut,
+    DeactivationOut,
     DecisionOut,
     EventOut,
     HistoryPage,
@@ -25,7 +26,7 @@ from chalicelib.api.schemas import (
     StatementOfReasonsOut,
     TargetOut,
 )
-from chalicelib.domain.models import Account, AuditEvent, EventPage, Place
+from chalicelib.domain.models import Account, AuditEvent, Deactivation, EventPage, Place
 from chalicelib.domain.reports import Case, CaseEvent, Decision, Report, StatementOfReasons
 from chalicelib.domain.settings import OptionView, Reason, account_rules, settings_screen
 from chalicelib.policy import Policy
@@ -47,6 +48,7 @@ def settings_document(account: Account, policy: Policy, today: date) -> dict[str
             "band_end_known": account.band_end_known,
         },
         "jurisdiction": {"country": account.country or None, "subdivision": account.subdivision or None},
+        "deactivation": _deactivation(account.deactivation),
         "policy_version": account.policy_version,
         "version": account.version,
         "settings": {
@@ -91,7 +93,22 @@ def event_out(event: AuditEvent) -> EventOut:
         ),
         move=None if event.move is None else MoveOut(before=_place(event.move.before), after=_place(event.move.after)),
         from_policy_version=event.from_policy_version,
+        deactivation=None
+        if event.deactivation is None
+        else DeactivationOut.model_validate(_deactivation(event.deactivation)),
     )
+
+
+def _deactivation(deactivation: Deactivation | None) -> dict[str, Any] | None:
+    if deactivation is None:
+        return None
+    return {
+        "state": deactivation.state.value,
+        "notice_until": deactivation.notice_until.isoformat(),
+        "minimum_age": deactivation.minimum_age,
+        "jurisdiction": deactivation.jurisdiction,
+        "basis": deactivation.basis,
+    }
 
 
 def _place(place: Place) -> JurisdictionOut:

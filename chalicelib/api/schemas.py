@@ -175,11 +175,27 @@ class JurisdictionOut(ResponseModel):
     subdivision: str | None = Field(description="ISO 3166-2, when the platform gave one")
 
 
+class DeactivationOut(ResponseModel):
+    state: Literal["pending", "deactivated", "lifted"] = Field(
+        description="pending: notified, deactivated on notice_until; deactivated: every setting strictest and locked "
+        "until the birthday that reaches minimum_age; lifted (events only): that birthday came"
+    )
+    notice_until: str = Field(description="YYYY-MM-DD: the last day of the notice")
+    minimum_age: int
+    jurisdiction: str = Field(description="Where the minimum age applies (the overlay's jurisdiction)")
+    basis: Literal["band_below_minimum", "band_reaches_below_minimum"] = Field(
+        description="band_reaches_below_minimum: the stored age band cannot tell, so it is treated as below"
+    )
+
+
 class SettingsDocument(ResponseModel):
     account_id: str
     age_band: str
     age: AgeOut
     jurisdiction: JurisdictionOut = Field(description="Where the account lives: which overlays of the policy apply")
+    deactivation: DeactivationOut | None = Field(
+        default=None, description="Under notice of deactivation, or deactivated, by a raised minimum age"
+    )
     policy_version: str = Field(description="The policy the settings were last brought into line with")
     version: int
     settings: dict[str, SettingOut]
@@ -208,7 +224,13 @@ class EventOut(ResponseModel):
     at: str = Field(description="RFC 3339 UTC time")
     actor: ActorOut
     kind: Literal[
-        "defaults_applied", "settings_changed", "band_changed", "age_changed", "jurisdiction_changed", "policy_migrated"
+        "defaults_applied",
+        "settings_changed",
+        "band_changed",
+        "age_changed",
+        "jurisdiction_changed",
+        "policy_migrated",
+        "deactivated",
     ]
     changes: list[ChangeOut]
     age_band: str
@@ -218,6 +240,9 @@ class EventOut(ResponseModel):
     move: MoveOut | None = Field(default=None, description="On jurisdiction_changed events: from where to where")
     from_policy_version: str | None = Field(
         default=None, description="On policy_migrated events: the version the account was on (policy_version: now)"
+    )
+    deactivation: DeactivationOut | None = Field(
+        default=None, description="When the event gave notice of deactivation, deactivated, or lifted it"
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from chalicelib.policy import SettingValue
@@ -26,6 +26,23 @@ class AgeSource(StrEnum):
     AGE_VERIFIER = "age_verifier"
 
 
+class DeactivationState(StrEnum):
+    PENDING = "pending"  # notified; deactivated on `notice_until` unless a birthday brings it to the minimum first
+    DEACTIVATED = "deactivated"  # restricted (every setting strictest, locked) until that birthday
+    LIFTED = "lifted"  # on an event only: the birthday that ended it
+
+
+@dataclass(frozen=True)
+class Deactivation:
+    """A raised minimum age's effect on an account (or, on an event, what happened to it)."""
+
+    state: DeactivationState
+    notice_until: date
+    minimum_age: int
+    jurisdiction: str
+    basis: str  # chalicelib.domain.deactivation.Basis
+
+
 class EventKind(StrEnum):
     DEFAULTS_APPLIED = "defaults_applied"
     SETTINGS_CHANGED = "settings_changed"
@@ -33,6 +50,7 @@ class EventKind(StrEnum):
     AGE_CHANGED = "age_changed"
     JURISDICTION_CHANGED = "jurisdiction_changed"
     POLICY_MIGRATED = "policy_migrated"
+    DEACTIVATED = "deactivated"
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,7 @@ class Account:
     restricted: bool = False
     country: str = ""
     subdivision: str = ""  # ISO 3166-2 (US-NY), or empty
+    deactivation: Deactivation | None = None  # under notice or deactivated by a raised minimum age
     age_source: AgeSource = AgeSource.SELF
     band_end_known: bool = True
     # How many earlier sealed values `band_end_sealed` holds inside it (holder corrections within a band, each of
@@ -124,6 +143,7 @@ class AuditEvent:
     age: AgeFacts | None = None  # on `age_changed` events
     move: Move | None = None  # on `jurisdiction_changed` events
     from_policy_version: str | None = None  # on `policy_migrated` events (`policy_version` is the new one)
+    deactivation: Deactivation | None = None  # when the event gave notice, deactivated, or lifted a deactivation
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Protocol
 
+from chalicelib.domain.deactivation import notice_if_below
 from chalicelib.domain.models import Account, Actor, AuditEvent, EventKind
 from chalicelib.domain.settings import account_rules, band_defaults, conform
 from chalicelib.policy import Policy
@@ -43,8 +44,8 @@ class MigrationStore(SettingsStore, Protocol):
         """The current records of those that exist, read consistently, by id."""
 
     def restamp(self, account: Account, read_version: int) -> None:
-        """Records that the account (unchanged otherwise) is on `account.policy_version`, without an event, if it is
-        still at `read_version`; else `VersionConflict`."""
+        """Stores the record (the same version: nothing it shows changed) on `account.policy_version`, without an
+        event, if it is still at `read_version`; else `VersionConflict`."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Impact:
     changed: int = 0
     restamped: int = 0
     conflicts: int = 0
+    notices: int = 0  # accounts given notice of deactivation (a raised minimum age)
     from_versions: Counter[str] = field(default_factory=Counter)
     # (setting, band, jurisdiction) -> accounts whose value changes
     touched: Counter[tuple[str, str, str]] = field(default_factory=Counter)
@@ -81,6 +83,7 @@ class Impact:
             "accounts_changed": self.changed,
             "accounts_restamped": self.restamped,
             "conflicts": self.conflicts,
+            "deactivation_notices": self.notices,
             "from_versions": dict(sorted(self.from_versions.items())),
             "touched": [
                 {"setting": setting, "band": band, "jurisdiction": where, "accounts": count}
@@ -103,9 +106,14 @@ def migrated(deps: MigrationDeps, account: Account, today: date, at: datetime) -
         shown = dict(account.settings)
     rules = account_rules(target, account, today)
     settings, changes = conform(rules, account.age_band, shown, restricted=account.restricted)
-    if not changes:
-        return replace(account, policy_version=target.version), None
+    notice = notice_if_below(rules, account, today)  # a minimum age the target raises above the account's band
+    if not changes and notice is None:
+        # Nothing the account shows changes; the values it showed by default under its old version are stored, so
+        # a looser default of the target can never reach a setting it had no stored value for.
+        return replace(account, settings=settings, policy_version=target.version), None
     updated = replace(account, settings=settings, policy_version=target.version, version=account.version + 1)
+    if notice is not None:
+        updated = replace(updated, deactivation=notice.deactivation)
     event = AuditEvent(
         event_id=str(uuid.uuid4()),
         account_id=account.account_id,
@@ -118,6 +126,7 @@ def migrated(deps: MigrationDeps, account: Account, today: date, at: datetime) -
         policy_version=target.version,
         request_id=f"policy-migration:{account.policy_version}->{target.version}",
         from_policy_version=account.policy_version,
+        deactivation=None if notice is None else notice.deactivation,
     )
     return updated, event
 
@@ -171,6 +180,8 @@ def _migrate_one(deps: MigrationDeps, impact: Impact, account: Account, today: d
     impact.seen += 1
     impact.from_versions[account.policy_version] += 1
     updated, event = migrated(deps, account, today, now)
+    if event is not None and event.deactivation is not None:
+        impact.notices += 1
     if event is not None:
         where = jurisdiction_label(account)
         for change in event.changes:

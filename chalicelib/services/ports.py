@@ -99,6 +99,9 @@ class TransitionsStore(SettingsStore, Protocol):
     def get_accounts(self, account_ids: list[str]) -> dict[str, Account]:
         """The current records of those that exist, read consistently, by id."""
 
+    def notices_due(self, day: date, limit: int) -> list[str]:
+        """Up to `limit` accounts whose notice of deactivation ends on or before `day` (eventually consistent)."""
+
     def job_state(self, job: str) -> dict[str, Any] | None:
         """A job's saved progress, read consistently."""
 

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
-from chalicelib.domain.models import Account, Actor, AuditEvent, EventKind
+from chalicelib.domain.deactivation import lifted_by
+from chalicelib.domain.models import Account, Actor, AuditEvent, DeactivationState, EventKind
 from chalicelib.domain.settings import account_rules, band_defaults, conform
 from chalicelib.policy import Policy
 from chalicelib.services.ports import (
@@ -51,6 +52,7 @@ class TransitionCounts:
     moved: int = 0  # moved by this run
     already_moved: int = 0  # listed by the index but found moved (an earlier run, or a concurrent one)
     failed: int = 0  # could not be moved (a value that does not open; contention that outlasted the retries)
+    deactivated: int = 0  # accounts whose notice of deactivation (a raised minimum age) ended on or before the day
 
 
 @dataclass
@@ -94,6 +96,7 @@ def run_transitions(
         run.counts_before = TransitionCounts(**saved["counts"])
         run.partitions_done, start, run.complete = saved["partitions_done"], saved["start"], saved["complete"]
         run.resumed = not run.complete
+    finished_before = run.complete  # a finished day costs one read
     unsaved = False  # progress over empty partitions is saved with the next page that moves someone
     while not run.complete:
         if should_stop():
@@ -108,7 +111,11 @@ def run_transitions(
             unsaved = _save(deps, run, start)
         if progress is not None:
             progress(run)
-    if unsaved:
+    if run.complete and not run.dry_run and not finished_before:
+        run.counts.deactivated += deactivate_due(deps, day)  # once a day, when its moves are done
+    elif run.dry_run:
+        run.counts.deactivated = deactivate_due(deps, day, dry_run=True)
+    if unsaved or run.counts.deactivated:
         _save(deps, run, start)
     return run
 
@@ -214,9 +221,16 @@ def band_change(
     # younger band's default), never the older band's looser one; the one rule then changes nothing.
     rules = account_rules(deps.policy, account, deps.clock().date())
     shown = {**band_defaults(rules, account.age_band), **account.settings}
-    settings, changes = conform(rules, band, shown, restricted=account.restricted)
+    lifted = lifted_by(deps.policy, account, band)
+    restricted = account.restricted and not (
+        lifted and account.deactivation is not None and account.deactivation.state is DeactivationState.DEACTIVATED
+    )
+    # Lifting a deactivation loosens no value: every setting stays as strict as it was; options unlock.
+    settings, changes = conform(rules, band, shown, restricted=restricted)
     updated = replace(
         account,
+        restricted=restricted,
+        deactivation=None if lifted else account.deactivation,
         age_band=band,
         version=account.version + 1,
         settings=settings,
@@ -235,8 +249,60 @@ def band_change(
         age_band=band,
         policy_version=deps.policy.version,
         request_id=request_id,
+        deactivation=replace(account.deactivation, state=DeactivationState.LIFTED)
+        if lifted and account.deactivation is not None
+        else None,
     )
     return updated, event
+
+
+def deactivate_due(deps: TransitionsDeps, day: date, *, dry_run: bool = False) -> int:
+    """Restricts every account whose notice of deactivation ended on or before `day`, each with a `deactivated`
+    event: every setting at its strictest, every option locked, until the birthday that brings it to the minimum.
+    Found through the sparse `notices` index; each leaves it when deactivated (so a repeat finds nothing)."""
+    done = 0
+    while True:
+        ids = deps.store.notices_due(day, PAGE_SIZE)
+        accounts = deps.store.get_accounts(ids) if ids else {}
+        due = [
+            a for a in accounts.values()
+            if a.deactivation is not None and a.deactivation.state is DeactivationState.PENDING
+            and a.deactivation.notice_until <= day
+        ]  # fmt: skip
+        if dry_run:
+            return len(due)
+        for account in due:
+            done += _deactivate(deps, account)
+        if len(ids) < PAGE_SIZE or not due:
+            return done
+
+
+def _deactivate(deps: TransitionsDeps, account: Account) -> int:
+    assert account.deactivation is not None
+    rules = account_rules(deps.policy, account, deps.clock().date())
+    settings, changes = conform(rules, account.age_band, account.settings, restricted=True)
+    deactivation = replace(account.deactivation, state=DeactivationState.DEACTIVATED)
+    updated = replace(
+        account, restricted=True, settings=settings, deactivation=deactivation, version=account.version + 1
+    )
+    event = AuditEvent(
+        event_id=str(uuid.uuid4()),
+        account_id=account.account_id,
+        version=updated.version,
+        at=deps.clock(),
+        actor=SYSTEM,
+        kind=EventKind.DEACTIVATED,
+        changes=changes,
+        age_band=account.age_band,
+        policy_version=deps.policy.version,
+        request_id=f"deactivation:{account.deactivation.notice_until.isoformat()}",
+        deactivation=deactivation,
+    )
+    try:
+        deps.store.apply_change(updated, account.version, event)
+    except VersionConflict:
+        return 0  # changed meanwhile: still under notice, so the next run takes it up
+    return 1
 
 
 def move_if_due(deps: TransitionsDeps, account: Account, day: date) -> str:

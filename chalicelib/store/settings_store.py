@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib.domain.models import (
@@ -25,6 +25,8 @@ from chalicelib.domain.models import (
     AgeSource,
     AuditEvent,
     Change,
+    Deactivation,
+    DeactivationState,
     EventKind,
     EventPage,
     Move,
@@ -50,6 +52,8 @@ _BAND_ENDS_INDEX = "band_ends"
 BAND_END_SHARDS = 16
 _POLICY_INDEX = "policy_versions"
 POLICY_SHARDS = 16
+_NOTICES_INDEX = "notices"
+NOTICE_SHARDS = 16
 
 
 def _policy_bucket(account_id: str, version: str) -> str:
@@ -166,21 +170,35 @@ class SettingsStore(TableAdapter):
         after = response.get("LastEvaluatedKey")
         return ids, None if after is None else json.dumps(after, sort_keys=True)
 
+    def notices_due(self, day: date, limit: int) -> list[str]:
+        """Up to `limit` accounts whose notice ends on or before `day`, from the sparse `notices` index."""
+        found: list[str] = []
+        for shard in range(NOTICE_SHARDS):
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": _NOTICES_INDEX,
+                "KeyConditionExpression": "notice_pk = :pk AND notice_until <= :day",
+                "ExpressionAttributeValues": {":pk": {"S": f"NOTICE#{shard:02d}"}, ":day": {"S": day.isoformat()}},
+                "Limit": limit - len(found),
+            }
+            with translated_errors():
+                response = self.client.query(**query)
+            found += [item["pk"]["S"].removeprefix("ACCOUNT#") for item in response.get("Items", [])]
+            if len(found) >= limit:
+                break
+        return found
+
     def restamp(self, account: Account, read_version: int) -> None:
-        """Moves the record to `account.policy_version` (nothing else changes, no event) if still at `read_version`."""
+        """Stores the record on `account.policy_version` (nothing it shows changed: the same version, no event) if it is
+        still at `read_version`."""
         try:
             with translated_errors():
-                self.client.update_item(
+                self.client.put_item(
                     TableName=self._table,
-                    Key={"pk": {"S": _pk(account.account_id)}, "sk": {"S": _STATE}},
-                    UpdateExpression="SET policy_version = :policy, policy_bucket = :bucket",
+                    Item=_account_item(account),
                     ConditionExpression="#version = :read_version",
                     ExpressionAttributeNames={"#version": "version"},
-                    ExpressionAttributeValues={
-                        ":policy": {"S": account.policy_version},
-                        ":bucket": {"S": _policy_bucket(account.account_id, account.policy_version)},
-                        ":read_version": to_attr(read_version),
-                    },
+                    ExpressionAttributeValues={":read_version": to_attr(read_version)},
                 )
         except Exception as error:
             if error_code(error) == "ConditionalCheckFailedException":
@@ -278,7 +296,42 @@ def _account_item(account: Account) -> dict[str, Any]:
             "band_end_sealed": account.band_end_sealed if sealed else None,
             "band_end_floors": account.band_end_floors if sealed and account.band_end_floors else None,
             "signup_request": account.signup_request or None,
+            "deactivation": _deactivation_item(account.deactivation),
+            # The sparse `deactivations` index: accounts under notice, by the day their notice ends.
+            **_notice_keys(account),
         }
+    )
+
+
+def _notice_keys(account: Account) -> dict[str, str | None]:
+    pending = account.deactivation is not None and account.deactivation.state is DeactivationState.PENDING
+    if account.deactivation is None or not pending:
+        return {"notice_pk": None, "notice_until": None}
+    shard = zlib.crc32(account.account_id.encode()) % NOTICE_SHARDS
+    return {"notice_pk": f"NOTICE#{shard:02d}", "notice_until": account.deactivation.notice_until.isoformat()}
+
+
+def _deactivation_item(deactivation: Deactivation | None) -> dict[str, Any] | None:
+    if deactivation is None:
+        return None
+    return {
+        "state": deactivation.state.value,
+        "notice_until": deactivation.notice_until.isoformat(),
+        "minimum_age": deactivation.minimum_age,
+        "jurisdiction": deactivation.jurisdiction,
+        "basis": deactivation.basis,
+    }
+
+
+def _deactivation_from_item(item: dict[str, Any] | None) -> Deactivation | None:
+    if not item:
+        return None
+    return Deactivation(
+        state=DeactivationState(item["state"]),
+        notice_until=date.fromisoformat(item["notice_until"]),
+        minimum_age=int(item["minimum_age"]),
+        jurisdiction=item["jurisdiction"],
+        basis=item["basis"],
     )
 
 
@@ -300,6 +353,7 @@ def _account_from_item(item: dict[str, Any]) -> Account:
         band_end_sealed=item.get("band_end_sealed", ""),
         band_end_floors=int(item.get("band_end_floors", 0)),
         signup_request=item.get("signup_request", ""),
+        deactivation=_deactivation_from_item(item.get("deactivation")),
     )
 
 
@@ -325,6 +379,7 @@ def _event_item(event: AuditEvent) -> dict[str, Any]:
             "age": None if event.age is None else _age_facts_item(event.age),
             "move": None if event.move is None else _move_item(event.move),
             "from_policy_version": event.from_policy_version,
+            "deactivation": _deactivation_item(event.deactivation),
         }
     )
 
@@ -384,6 +439,7 @@ def _event_from_item(item: dict[str, Any]) -> AuditEvent:
         age=_age_facts_from_item(item.get("age")),
         move=_move_from_item(item.get("move")),
         from_policy_version=item.get("from_policy_version"),
+        deactivation=_deactivation_from_item(item.get("deactivation")),
     )
 
 

@@ -60,10 +60,16 @@ def run_scheduled(deps: TransitionsDeps, should_stop: Callable[[], bool]) -> Tra
         "resumed": run.resumed,
         "partitions_done": run.partitions_done,
         "partitions": run.partitions,
-        **{name: getattr(run.counts, name) for name in ("due", "moved", "already_moved", "failed")},
+        **{name: getattr(run.counts, name) for name in ("due", "moved", "already_moved", "failed", "deactivated")},
     }
     logger().info("band transitions", extra={"transitions": summary, "failed_accounts": run.failed_accounts})
-    for name in ("due", "moved", "already_moved", "failed"):  # what this invocation did, not the day so far
+    for name in (
+        "due",
+        "moved",
+        "already_moved",
+        "failed",
+        "deactivated",
+    ):  # what this invocation did, not the day so far
         done = getattr(run.counts, name) - getattr(run.counts_before, name)
         count(f"BandTransitions{name.title().replace('_', '')}", value=done)
     return run

@@ -28,6 +28,7 @@ EVENT_FIELDS = {
     "age",  # null but on age_changed events
     "move",  # null but on jurisdiction_changed events
     "from_policy_version",  # null but on policy_migrated events
+    "deactivation",  # null but when an event gave notice, deactivated or lifted
 }  # fmt: skip
 
 # Four changes a 17-year-old may make, one after another: with sign-up, five events.

@@ -183,3 +183,22 @@ def test_only_the_signup_service_may_report_a_move_and_nobody_learns_which_accou
     # The signup-service gets the same 404 for an account that does not exist
     assert_problem(move(api, "nobody", {"country": "GB"}), 404, "not_found")
     assert body(get_settings(api, "teen"))["jurisdiction"]["country"] == "US"
+
+
+def test_a_15_year_old_moving_to_australia_gets_notice_of_deactivation_in_the_document_and_the_event(
+    api: Api,
+) -> None:
+    assert api.sign_up("teen", BORN_13_15, "GB").status_code == 201
+    document = body(move(api, "teen", {"country": "AU"}))
+    assert document["deactivation"] == {
+        "state": "pending",
+        "notice_until": "2026-12-09",  # 14 days' notice from 2026-11-25
+        "minimum_age": 16,
+        "jurisdiction": "AU",
+        "basis": "band_below_minimum",
+    }
+    event = body(api.call("GET", "/v1/accounts/teen/settings/history", headers=auth("teen")))["events"][0]
+    assert event["kind"] == "jurisdiction_changed" and event["deactivation"] == document["deactivation"]
+    # A 17-year-old moving there is above the minimum: no notice
+    assert api.sign_up("older", BORN_16_17, "GB").status_code == 201
+    assert body(move(api, "older", {"country": "AU"}))["deactivation"] is None

@@ -162,12 +162,11 @@ def test_the_job_reads_the_band_end_index_and_never_scans(
     # When the job runs
     run_on(job, "2027-07-19")
     # Then every read of accounts to find is a Query of the band_ends index, one per month and partition read
-    # (13 months of 16), and nothing scans
+    # (13 months of 16), then one of each partition of the sparse notices index (deactivations due), and nothing scans
     names = [name for name, _ in dynamodb_calls]
     assert "Scan" not in names
     queries = [params for name, params in dynamodb_calls if name == "Query"]
-    assert queries and all(params["IndexName"] == "band_ends" for params in queries)
-    assert len(queries) == 13 * 16
+    assert [params["IndexName"] for params in queries] == ["band_ends"] * 13 * 16 + ["notices"] * 16
     # And the moves are a consistent batch read per page with someone due and one transaction per account, and
     # progress is saved only after pages that moved someone, and at the end
     assert names.count("TransactWriteItems") == 2

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.models import Account, Actor, AgeAssurance, AuditEvent, EventKind
@@ -36,7 +36,6 @@ EU_CANDIDATES = ["FR", "DE", "IE", "IT"]
 JURISDICTIONS = ["GB", "US", "US-NY", "FR", "EU"]
 EFFECTIVE: list[date | None] = [date(2025, 3, 17), TODAY, TODAY + timedelta(days=1), date(2027, 6, 1), None]
 INVALID: list[Any] = ["bogus", 0, 1, None]  # `0`/`1` are never a boolean option; None is one only where listed
-MISSING = object()
 NEW_SETTING = "stranger_reactions"
 LEGACY_SETTING = "legacy_setting"  # stored, in no policy: kept as it is
 FROM_VERSIONS = versions_to_migrate([GONE, OLD, TARGET], TARGET)
@@ -145,13 +144,21 @@ class World:
 
 
 @st.composite
-def stored_values(draw: st.DrawFn, policy: Policy) -> dict[str, SettingValue]:
+def stored_values(draw: st.DrawFn, policy: Policy, account: Account) -> dict[str, SettingValue]:
+    """Either anything (any option, invalid values, missing settings), or what the old version let the holder choose
+    where the account lives (within its `self_max`), now and then missing a setting."""
+    anything = draw(st.booleans())
+    rules = account_rules(policy, account, TODAY)
     values: dict[str, SettingValue] = {}
     for name, rule in sorted(policy.settings.items()):
-        kind = draw(st.integers(0, 9))
-        value: Any = MISSING if kind == 0 else draw(st.sampled_from(INVALID if kind == 1 else rule.options))
-        if value is not MISSING:
-            values[name] = value
+        kind = draw(st.integers(0, 9 if anything else 29))
+        if kind == 0:
+            continue  # missing
+        if anything:
+            values[name] = draw(st.sampled_from(INVALID if kind == 1 else rule.options))
+        else:
+            self_max = rule.rank_of(rules.limits(name, account.age_band).self_max)
+            values[name] = rule.options[draw(st.integers(0, self_max))]
     if draw(st.integers(0, 4)) == 0:
         values[LEGACY_SETTING] = draw(st.sampled_from(["on", True, 3]))
     return values
@@ -171,12 +178,13 @@ def worlds(draw: st.DrawFn) -> World:
             age_assurance=AgeAssurance.SELF_DECLARED,
             policy_version=draw(st.sampled_from([OLD, OLD, OLD, GONE, TARGET])),
             version=1,
-            settings=draw(stored_values(old)),
+            settings={},
             created_at=NOW - timedelta(days=30),
             restricted=draw(st.integers(0, 9)) == 0,
             country=country,
             subdivision="US-NY" if country == "US" and draw(st.booleans()) else "",
         )
+        account = replace(account, settings=draw(stored_values(old, account)))
         if account.policy_version == TARGET:  # already migrated: conformed under the target
             rules = account_rules(target, account, TODAY)
             values, _ = conform(rules, account.age_band, account.settings, restricted=account.restricted)
@@ -264,9 +272,10 @@ def test_a_migration_never_loosens_a_value_and_keeps_every_value_within_the_targ
         after = stored(store, before.account_id)
         rules = account_rules(world.target, before, TODAY)
         for name, rule in world.target.settings.items():
+            assert name in after.settings, (before.account_id, name)  # every setting is stored after a migration
             was = rule.rank(before.settings[name]) if name in before.settings else None
-            now = rule.rank(after.settings.get(name, MISSING))
-            assert now is not None, (before.account_id, name, after.settings.get(name, MISSING))
+            now = rule.rank(after.settings[name])
+            assert now is not None, (before.account_id, name, after.settings[name])
             if was is not None:
                 assert now <= was, (before.account_id, name, before.settings[name], after.settings[name])
             if before.restricted:
@@ -311,8 +320,9 @@ def test_every_account_ends_on_the_target_with_one_event_per_change(world: World
         history = events(store, before.account_id)
         assert after.policy_version == TARGET
         assert history[:1] == events_of(before), before.account_id
-        if len(history) == 1:  # no event: nothing but the stamp changed
-            assert after == replace(before, policy_version=TARGET), before.account_id
+        if len(history) == 1:  # no event: nothing it shows changed (the values it showed by default are now stored)
+            assert replace(after, settings={}) == replace(before, policy_version=TARGET, settings={}), before.account_id
+            assert {name: after.settings[name] for name in before.settings} == before.settings, before.account_id
             continue
         changed += 1
         assert before.policy_version != TARGET, before.account_id
@@ -332,7 +342,8 @@ def test_every_account_ends_on_the_target_with_one_event_per_change(world: World
         assert listed == difference(was, after.settings), (before, after, event.changes)
         # ... which is the difference between the stored values, but for a setting the account lacked whose old
         # default it keeps: that value is written without a change (it showed it already).
-        unlisted = difference(before.settings, after.settings) - listed
+        names = {change.setting for change in event.changes}
+        unlisted = {entry for entry in difference(before.settings, after.settings) if entry[0] not in names}
         for name, _, now in unlisted:
             assert name not in before.settings, (name, before.settings, after.settings)
             assert typed(was[name]) == now, (name, was, after.settings)
@@ -381,3 +392,63 @@ def test_a_dry_run_reports_what_the_real_run_does(world: World) -> None:
                 key = (change.setting, account.age_band, where)
                 touched[key] = touched.get(key, 0) + 1
     assert dict(real.touched) == touched
+
+
+# -- a bug this property finds ---------------------------------------------------------------------------------------
+def policy_with(version: str, changes: dict[tuple[str, str], dict[str, SettingValue]]) -> Policy:
+    raw = copy.deepcopy(BASE)
+    raw["version"] = version
+    for (name, band), limits in changes.items():
+        raw["settings"][name]["bands"][band].update(limits)
+    return Policy.model_validate(raw, strict=False)
+
+
+def lacking(policy: Policy, account: Account, name: str) -> Account:
+    """The account storing the band's defaults where it lives, but for `name`."""
+    values = band_defaults(account_rules(policy, account, TODAY), account.age_band)
+    del values[name]
+    return replace(account, settings=values)
+
+
+_HOLDER = Account(
+    account_id="acct-00",
+    age_band="16-17",
+    age_assurance=AgeAssurance.SELF_DECLARED,
+    policy_version=OLD,
+    version=1,
+    settings={},
+    created_at=NOW - timedelta(days=30),
+    country="GB",
+)
+_BASE_OLD = policy_with(OLD, {})
+# The smallest case: the target only makes the 16-17 default of `comments` looser ("friends" -> "everyone", within
+# the unchanged self_max); a 16-17 account stores every old default but `comments`, so it showed "friends".
+MISSING_SETTING_LOOSENED = World(
+    old=_BASE_OLD,
+    target=policy_with(TARGET, {("comments", "16-17"): {"default": "everyone"}}),
+    accounts=(lacking(_BASE_OLD, _HOLDER, "comments"),),
+)
+
+
+# Found by this file's first version: when conform changed nothing, the account was only re-stamped, and the old
+# version's defaults that `shown` filled in for the settings the account lacked were dropped; such a setting then
+# showed the target's (possibly looser) default. Now those shown values are stored with the stamp. Minimal example:
+# MISSING_SETTING_LOOSENED (showed "friends", then "everyone", without an event).
+@SETTINGS
+@example(world=MISSING_SETTING_LOOSENED)
+@given(world=worlds())
+def test_what_an_account_shows_is_never_loosened(world: World) -> None:
+    # Given accounts on old, gone and target versions, some lacking a setting
+    store, deps = seeded(world)
+    # When the migration runs
+    run_migration(deps, FROM_VERSIONS)
+    # Then nothing the account showed is loosened, and a restricted account shows only the strictest options
+    for before in world.accounts:
+        was = shown(kept(world, before.policy_version), before, before.settings)
+        now = shown(world.target, before, stored(store, before.account_id).settings)
+        for name, rule in world.target.settings.items():
+            rank = rule.rank_of(now[name])
+            if before.restricted:
+                assert rank == 0, (before.account_id, name, now[name])
+            if name in was and rule.rank(was[name]) is not None:
+                assert rank <= rule.rank_of(was[name]), (before.account_id, name, was[name], now[name])

@@ -1,0 +1,60 @@
+"""Minimum ages raised for accounts that exist (Australia's 16): notice, then deactivation, lifted by the birthday that
+brings the account to the minimum.
+
+The service stores an age band, never a birth date, so it can tell only that a band lies wholly below a minimum, or
+reaches below it. An account whose band reaches below the minimum is treated as below it (the safer reading), and its
+event says which of the two it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from enum import StrEnum
+
+from chalicelib.domain.models import Account, Deactivation, DeactivationState
+from chalicelib.policy import Policy, Rules
+
+
+class Basis(StrEnum):
+    BAND_BELOW = "band_below_minimum"  # every age in the band is below the minimum
+    BAND_REACHES_BELOW = "band_reaches_below_minimum"  # the stored facts cannot tell: treated as below
+
+
+def below_minimum(policy: Policy, band: str, minimum: int) -> Basis | None:
+    found = policy.band(band)
+    if found.max_age is not None and found.max_age < minimum:
+        return Basis.BAND_BELOW
+    if found.min_age < minimum:
+        return Basis.BAND_REACHES_BELOW
+    return None
+
+
+@dataclass(frozen=True)
+class Notice:
+    account: Account
+    deactivation: Deactivation
+
+
+def notice_if_below(rules: Rules, account: Account, today: date) -> Notice | None:
+    """A notice of deactivation for an account now below the minimum age where it lives (None when it is not, or is
+    already under notice or deactivated)."""
+    if account.deactivation is not None:
+        return None
+    basis = below_minimum(rules.policy, account.age_band, rules.minimum_age)
+    if basis is None:
+        return None
+    source = rules.minimum_age_source
+    deactivation = Deactivation(
+        state=DeactivationState.PENDING,
+        notice_until=today + timedelta(days=rules.policy.age.deactivation.notice_days),
+        minimum_age=rules.minimum_age,
+        jurisdiction=source.jurisdiction if source is not None else account.country,
+        basis=basis.value,
+    )
+    return Notice(replace(account, deactivation=deactivation), deactivation)
+
+
+def lifted_by(policy: Policy, account: Account, band: str) -> bool:
+    """Whether reaching `band` brings a deactivated (or noticed) account to the minimum that deactivated it."""
+    return account.deactivation is not None and policy.band(band).min_age >= account.deactivation.minimum_age
