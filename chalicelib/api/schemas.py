@@ -231,6 +231,7 @@ class EventOut(ResponseModel):
         "jurisdiction_changed",
         "policy_migrated",
         "deactivated",
+        "overlay_applied",
     ]
     changes: list[ChangeOut]
     age_band: str

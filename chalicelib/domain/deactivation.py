@@ -55,6 +55,30 @@ def notice_if_below(rules: Rules, account: Account, today: date) -> Notice | Non
     return Notice(replace(account, deactivation=deactivation), deactivation)
 
 
+def reconsidered(rules: Rules, account: Account, today: date) -> tuple[Account, Deactivation | None]:
+    """The account's deactivation once its age or place changed (`account` already has its new band and place), and
+    what an event records of it (None when it did not change).
+
+    Below the minimum where it now lives: a new notice, or a deactivation kept (and the account restricted again, so
+    moving away and back never escapes it). Not below it any more (older, or living elsewhere): the notice or
+    deactivation is lifted, and the restriction it imposed with it.
+    """
+    basis = below_minimum(rules.policy, account.age_band, rules.minimum_age)
+    current = account.deactivation
+    if basis is not None:
+        if current is None:
+            notice = notice_if_below(rules, account, today)
+            return (account, None) if notice is None else (notice.account, notice.deactivation)
+        if current.state is DeactivationState.DEACTIVATED and not account.restricted:
+            return replace(account, restricted=True), current
+        return account, None
+    if current is None:
+        return account, None
+    restricted = account.restricted and current.state is not DeactivationState.DEACTIVATED
+    lifted = replace(current, state=DeactivationState.LIFTED)
+    return replace(account, deactivation=None, restricted=restricted), lifted
+
+
 def lifted_by(policy: Policy, account: Account, band: str) -> bool:
     """Whether reaching `band` brings a deactivated (or noticed) account to the minimum that deactivated it."""
     return account.deactivation is not None and policy.band(band).min_age >= account.deactivation.minimum_age

@@ -51,6 +51,7 @@ class EventKind(StrEnum):
     JURISDICTION_CHANGED = "jurisdiction_changed"
     POLICY_MIGRATED = "policy_migrated"
     DEACTIVATED = "deactivated"
+    OVERLAY_APPLIED = "overlay_applied"  # a jurisdiction's overlay took effect (its effective_from arrived)
 
 
 @dataclass(frozen=True)

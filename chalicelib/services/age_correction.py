@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from chalicelib.domain.age import AgePlacement, place_by_birth_date, place_by_range
+from chalicelib.domain.deactivation import reconsidered
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from chalicelib.domain.models import Account, Actor, AgeAssurance, AgeFacts, AgeSource, AuditEvent, EventKind
 from chalicelib.domain.settings import account_rules, band_defaults, conform
@@ -129,8 +130,7 @@ def _corrected(
     # Values the account shows stay what they are unless the new band or the restriction forbids them.
     rules = account_rules(policy, account, now.date())
     shown = {**band_defaults(rules, account.age_band), **account.settings}
-    settings, changes = conform(rules, band, shown, restricted=restricted)
-    updated = replace(
+    candidate = replace(
         account,
         age_band=band,
         age_assurance=correction.assurance,
@@ -140,8 +140,11 @@ def _corrected(
         band_end_month=target.band_end_month,
         band_end_sealed=target.band_end_sealed,
         band_end_floors=target.band_end_floors,
-        settings=settings,
     )
+    # A new age may bring the account under, or lift it from, a raised minimum age's notice or deactivation.
+    candidate, deactivation = reconsidered(rules, candidate, now.date())
+    settings, changes = conform(rules, band, shown, restricted=candidate.restricted)
+    updated = replace(candidate, settings=settings)
     if updated == account:
         return account, None
     updated = replace(updated, version=account.version + 1, policy_version=policy.version)
@@ -156,7 +159,8 @@ def _corrected(
         age_band=band,
         policy_version=policy.version,
         request_id=request_id,
-        age=AgeFacts(correction.assurance, correction.source, restricted, target.band_end_known),
+        age=AgeFacts(correction.assurance, correction.source, updated.restricted, target.band_end_known),
+        deactivation=deactivation,
     )
     return updated, event
 

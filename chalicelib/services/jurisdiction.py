@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from chalicelib.domain.deactivation import notice_if_below
+from chalicelib.domain.deactivation import reconsidered
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.models import Account, Actor, AuditEvent, EventKind, Move, Place
 from chalicelib.domain.settings import account_rules, band_defaults, conform
@@ -36,12 +36,13 @@ def change_jurisdiction(deps: AccountsDeps, account_id: str, place: Place, calle
         after = policy.rules_in(place.country, place.subdivision or None, today)
         # What the account showed under the old rules stays unless the new ones forbid it.
         shown = {**band_defaults(before, account.age_band), **account.settings}
-        settings, changes = conform(after, account.age_band, shown, restricted=account.restricted)
-        notice = notice_if_below(after, account, today)  # moving where the minimum age is above the band
+        moved = replace(account, country=place.country, subdivision=place.subdivision)
+        # Below the minimum age there: notice, or a deactivation kept (moving away and back escapes nothing); no
+        # longer below it: lifted.
+        moved, deactivation = reconsidered(after, moved, today)
+        settings, changes = conform(after, account.age_band, shown, restricted=moved.restricted)
         updated = replace(
-            notice.account if notice is not None else account,
-            country=place.country,
-            subdivision=place.subdivision,
+            moved,
             settings=settings,
             version=account.version + 1,
             policy_version=policy.version,  # brought into line with the policy in force
@@ -58,7 +59,7 @@ def change_jurisdiction(deps: AccountsDeps, account_id: str, place: Place, calle
             policy_version=policy.version,
             request_id=request_id,
             move=Move(Place(account.country, account.subdivision), place),
-            deactivation=None if notice is None else notice.deactivation,
+            deactivation=deactivation,
         )
         try:
             deps.store.apply_change(updated, account.version, event)

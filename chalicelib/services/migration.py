@@ -19,13 +19,13 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
-from chalicelib.domain.deactivation import notice_if_below
-from chalicelib.domain.models import Account, Actor, AuditEvent, EventKind
+from chalicelib.domain.deactivation import reconsidered
+from chalicelib.domain.models import Account, Actor, AuditEvent, Change, Deactivation, DeactivationState, EventKind
 from chalicelib.domain.settings import account_rules, band_defaults, conform
-from chalicelib.policy import Policy
+from chalicelib.policy import Policy, Rules, SettingValue
 from chalicelib.services.ports import Clock, SettingsStore, VersionConflict
 
 SYSTEM = Actor(id="policy-migration", role="system")
@@ -42,6 +42,10 @@ class MigrationStore(SettingsStore, Protocol):
 
     def get_accounts(self, account_ids: list[str]) -> dict[str, Account]:
         """The current records of those that exist, read consistently, by id."""
+
+    def job_state(self, job: str) -> dict[str, Any] | None: ...
+
+    def save_job_state(self, job: str, state: dict[str, Any]) -> None: ...
 
     def restamp(self, account: Account, read_version: int) -> None:
         """Stores the record (the same version: nothing it shows changed) on `account.policy_version`, without an
@@ -104,16 +108,15 @@ def migrated(deps: MigrationDeps, account: Account, today: date, at: datetime) -
         shown = {**band_defaults(before, account.age_band), **account.settings}
     except LookupError:  # a version no longer kept: only the stored values count
         shown = dict(account.settings)
-    rules = account_rules(target, account, today)
-    settings, changes = conform(rules, account.age_band, shown, restricted=account.restricted)
-    notice = notice_if_below(rules, account, today)  # a minimum age the target raises above the account's band
-    if not changes and notice is None:
+    # A minimum age the target raises above the account's band gives notice (one it lowers lifts it).
+    account_now, settings, changes, deactivation = _brought_under(
+        account_rules(target, account, today), account, shown, today
+    )
+    if not changes and deactivation is None:
         # Nothing the account shows changes; the values it showed by default under its old version are stored, so
         # a looser default of the target can never reach a setting it had no stored value for.
         return replace(account, settings=settings, policy_version=target.version), None
-    updated = replace(account, settings=settings, policy_version=target.version, version=account.version + 1)
-    if notice is not None:
-        updated = replace(updated, deactivation=notice.deactivation)
+    updated = replace(account_now, settings=settings, policy_version=target.version, version=account.version + 1)
     event = AuditEvent(
         event_id=str(uuid.uuid4()),
         account_id=account.account_id,
@@ -126,9 +129,18 @@ def migrated(deps: MigrationDeps, account: Account, today: date, at: datetime) -
         policy_version=target.version,
         request_id=f"policy-migration:{account.policy_version}->{target.version}",
         from_policy_version=account.policy_version,
-        deactivation=None if notice is None else notice.deactivation,
+        deactivation=deactivation,
     )
     return updated, event
+
+
+def _brought_under(
+    rules: Rules, account: Account, shown: dict[str, SettingValue], day: date
+) -> tuple[Account, dict[str, SettingValue], tuple[Change, ...], Deactivation | None]:
+    """The account's deactivation reconsidered under `rules`, then its settings conformed to them."""
+    account_now, deactivation = reconsidered(rules, account, day)
+    settings, changes = conform(rules, account.age_band, shown, restricted=account_now.restricted)
+    return account_now, settings, changes, deactivation
 
 
 def versions_to_migrate(kept: Iterable[str], target: str) -> tuple[str, ...]:
@@ -180,7 +192,7 @@ def _migrate_one(deps: MigrationDeps, impact: Impact, account: Account, today: d
     impact.seen += 1
     impact.from_versions[account.policy_version] += 1
     updated, event = migrated(deps, account, today, now)
-    if event is not None and event.deactivation is not None:
+    if event is not None and event.deactivation is not None and event.deactivation.state is DeactivationState.PENDING:
         impact.notices += 1
     if event is not None:
         where = jurisdiction_label(account)
@@ -205,3 +217,77 @@ def _count(impact: Impact, event: AuditEvent | None) -> None:
         impact.restamped += 1
     else:
         impact.changed += 1
+
+
+OVERLAYS_JOB = "overlays-taking-effect"
+
+
+def overlays_taking_effect(policy: Policy, after: date, day: date) -> tuple[str, ...]:
+    """The jurisdictions of overlays (never pending ones) whose `effective_from` falls in (after, day]."""
+    return tuple(
+        o.jurisdiction
+        for o in policy.overlays
+        if not o.pending and o.effective_from is not None and after < o.effective_from <= day
+    )
+
+
+def apply_overlays_taking_effect(deps: MigrationDeps, day: date) -> Impact:
+    """The daily step that brings accounts on the version in force under overlays taking effect since the last day
+    done (saved as job state; the first run looks at `day` alone): each account those overlays cover is conformed
+    under the rules there from `day`, with an `overlay_applied` event when anything changes. It reads the version's
+    index partitions (not the table) only on a day an overlay takes effect; accounts on older versions get the same
+    rules when migrated."""
+    policy, store = deps.policy, deps.store
+    impact = Impact(target=policy.version, dry_run=False)
+    saved = store.job_state(OVERLAYS_JOB)
+    after = date.fromisoformat(saved["day"]) if saved else day - timedelta(days=1)
+    if after >= day:
+        return impact
+    taking_effect = set(overlays_taking_effect(policy, after, day))
+    at = deps.clock()
+    for partition in store.policy_partitions(policy.version) if taking_effect else ():
+        start: str | None = None
+        while True:
+            ids, start = store.policy_page(partition, start, PAGE)
+            for account in (store.get_accounts(ids) if ids else {}).values():
+                covering = {
+                    o.jurisdiction for o in policy.overlays_for(account.country, account.subdivision or None, day)
+                }
+                if account.policy_version == policy.version and covering & taking_effect:
+                    _apply_overlays(deps, impact, account, day, at)
+            if start is None:
+                break
+    store.save_job_state(OVERLAYS_JOB, {"day": day.isoformat()})
+    return impact
+
+
+def _apply_overlays(deps: MigrationDeps, impact: Impact, account: Account, day: date, at: datetime) -> None:
+    impact.seen += 1
+    before = account_rules(deps.policy, account, day - timedelta(days=1))
+    rules = account_rules(deps.policy, account, day)
+    shown = {**band_defaults(before, account.age_band), **account.settings}
+    account_now, settings, changes, deactivation = _brought_under(rules, account, shown, day)
+    if not changes and deactivation is None:
+        return
+    updated = replace(account_now, settings=settings, version=account.version + 1)
+    event = AuditEvent(
+        event_id=str(uuid.uuid4()),
+        account_id=account.account_id,
+        version=updated.version,
+        at=at,
+        actor=SYSTEM,
+        kind=EventKind.OVERLAY_APPLIED,
+        changes=changes,
+        age_band=account.age_band,
+        policy_version=deps.policy.version,
+        request_id=f"overlays:{day.isoformat()}",
+        deactivation=deactivation,
+    )
+    try:
+        deps.store.apply_change(updated, account.version, event)
+    except VersionConflict:
+        impact.conflicts += 1  # the holder's change won the race; it was checked against today's rules already
+        return
+    impact.changed += 1
+    for change in changes:
+        impact.touched[(change.setting, account.age_band, jurisdiction_label(account))] += 1

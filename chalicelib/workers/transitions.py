@@ -11,7 +11,7 @@ import functools
 import os  # os.urandom only
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chalice.app import Chalice, Cron
 
@@ -51,9 +51,17 @@ def compose_transitions(env: Mapping[str, str], clock: Clock | None = None) -> T
 def run_scheduled(deps: TransitionsDeps, should_stop: Callable[[], bool]) -> TransitionRun:
     """Today's run (the UTC date), logged and counted."""
     from chalicelib.observability import count, logger
+    from chalicelib.policy import load_policy
+    from chalicelib.services.migration import MigrationDeps, MigrationStore, apply_overlays_taking_effect
     from chalicelib.services.transitions import run_transitions
 
     run = run_transitions(deps, deps.clock().date(), should_stop=should_stop)
+    if run.complete:
+        store = cast("MigrationStore", deps.store)  # the composed adapter serves both ports
+        overlays = apply_overlays_taking_effect(
+            MigrationDeps(store=store, policy=deps.policy, policies=load_policy, clock=deps.clock), run.day
+        )
+        logger().info("overlays taking effect", extra={"overlays": overlays.as_dict()})
     summary = {
         "day": run.day.isoformat(),
         "complete": run.complete,

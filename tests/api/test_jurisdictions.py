@@ -3,6 +3,7 @@ force applies to exactly the accounts it covers, with a lock reason naming it.""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -202,3 +203,84 @@ def test_a_15_year_old_moving_to_australia_gets_notice_of_deactivation_in_the_do
     # A 17-year-old moving there is above the minimum: no notice
     assert api.sign_up("older", BORN_16_17, "GB").status_code == 201
     assert body(move(api, "older", {"country": "AU"}))["deactivation"] is None
+
+
+def deactivate_on(api: Api, day: date) -> int:
+    from chalicelib.services.transitions import TransitionsDeps, deactivate_due
+    from tests.fakes import FakeBandEndSealer
+
+    store = api.deps.accounts.store
+    deps = TransitionsDeps(store=store, policy=POLICY, band_ends=FakeBandEndSealer(), clock=api.deps.accounts.clock)
+    return deactivate_due(deps, day)
+
+
+def verify_age(api: Api, account: str, born: str) -> Any:
+    correction = {"birth_date": born, "assurance": "verified", "source": "age_verifier"}
+    return api.call("PUT", f"/v1/accounts/{account}/age", correction, auth("v", "age-verifier"))
+
+
+def test_moving_away_and_back_never_escapes_a_deactivation(api: Api) -> None:
+    # Given a 14-year-old moved to Australia and deactivated when the notice ended
+    assert api.sign_up("w", BORN_13_15, "GB").status_code == 201
+    move(api, "w", {"country": "AU"})
+    assert deactivate_on(api, date(2026, 12, 9)) == 1
+    assert body(get_settings(api, "w"))["deactivation"]["state"] == "deactivated"
+    # When they move back to the UK, the deactivation is lifted there (13 is the minimum)
+    back = body(move(api, "w", {"country": "GB"}))
+    assert back["deactivation"] is None and back["age"]["restricted"] is False
+    assert verify_age(api, "w", BORN_13_15).status_code == 200
+    # And when they move to Australia again, they are under notice again, and deactivated when it ends
+    again = body(move(api, "w", {"country": "AU"}))
+    assert again["deactivation"]["state"] == "pending"
+    assert deactivate_on(api, date(2026, 12, 9)) == 1
+    refused = api.call("PATCH", "/v1/accounts/w/settings", {"settings": {"mentions": "no_one"}}, auth("w"))
+    assert_problem(refused, 403, "account_restricted")
+
+
+def test_a_deactivated_account_moving_back_is_restricted_again_at_once(api: Api) -> None:
+    assert api.sign_up("w", BORN_13_15, "GB").status_code == 201
+    move(api, "w", {"country": "AU"})
+    deactivate_on(api, date(2026, 12, 9))
+    # The record says deactivated while the account is in Australia; an age check there keeps it restricted
+    assert body(verify_age(api, "w", BORN_13_15))["age"]["restricted"] is True
+    assert body(get_settings(api, "w"))["deactivation"]["state"] == "deactivated"
+
+
+def test_a_notice_is_lifted_when_the_age_check_says_16_or_the_account_moves_away(api: Api) -> None:
+    for account in ("checked", "moved"):
+        assert api.sign_up(account, BORN_13_15, "GB").status_code == 201
+        assert body(move(api, account, {"country": "AU"}))["deactivation"]["state"] == "pending"
+    assert body(verify_age(api, "checked", BORN_16_17))["deactivation"] is None
+    assert body(move(api, "moved", {"country": "US"}))["deactivation"] is None
+    assert deactivate_on(api, date(2026, 12, 9)) == 0
+    lifted = body(api.call("GET", "/v1/accounts/moved/settings/history", headers=auth("moved")))["events"][0]
+    assert lifted["deactivation"]["state"] == "lifted"
+
+
+def test_an_overlay_reaches_existing_accounts_on_the_day_it_takes_effect(api: Api, clock: list[Any]) -> None:
+    from chalicelib.services.migration import MigrationDeps, apply_overlays_taking_effect
+
+    # Given a Vermont 17-year-old and a New Yorker who share their location (allowed until 2027-01-01)
+    for account, where in (("vt", "US-VT"), ("ny", "US-NY")):
+        assert api.sign_up(account, BORN_16_17, "US", where).status_code == 201
+        on = api.call(
+            "PATCH", f"/v1/accounts/{account}/settings", {"settings": {"location_sharing": True}}, auth(account)
+        )
+        assert on.status_code == 200
+    store = api.deps.accounts.store
+    deps = MigrationDeps(store=store, policy=POLICY, policies=load_policy, clock=lambda: clock[0])
+    # When the daily step runs the day before, nothing takes effect; on 2027-01-01 Vermont's overlay does
+    assert apply_overlays_taking_effect(deps, date(2026, 12, 31)).seen == 0
+    clock[0] = clock[0].replace(year=2027, month=1, day=1)
+    applied = apply_overlays_taking_effect(deps, date(2027, 1, 1))
+    # Then the Vermont teen's location is off, with an overlay_applied event; the New Yorker's is untouched
+    assert (applied.seen, applied.changed) == (1, 1)
+    vt = body(get_settings(api, "vt"))
+    assert vt["settings"]["location_sharing"]["value"] is False
+    assert option(vt, "location_sharing", True)["reason"]["jurisdiction"] == "US-VT"
+    assert body(get_settings(api, "ny"))["settings"]["location_sharing"]["value"] is True
+    event = body(api.call("GET", "/v1/accounts/vt/settings/history", headers=auth("vt")))["events"][0]
+    assert event["kind"] == "overlay_applied"
+    assert event["changes"] == [{"setting": "location_sharing", "from": True, "to": False}]
+    # And running the day again does nothing
+    assert apply_overlays_taking_effect(deps, date(2027, 1, 1)).seen == 0
