@@ -28,7 +28,7 @@ from chalicelib.api.schemas import (
 )
 from chalicelib.domain.models import Account, AuditEvent, Deactivation, EventPage, Place
 from chalicelib.domain.reports import Case, CaseEvent, Decision, Report, StatementOfReasons
-from chalicelib.domain.settings import OptionView, Reason, account_rules, settings_screen
+from chalicelib.domain.settings import OptionView, Reason, account_rules, restriction_reason, settings_screen
 from chalicelib.policy import Policy
 
 
@@ -36,7 +36,13 @@ def settings_document(account: Account, policy: Policy, today: date) -> dict[str
     """The settings screen as JSON-ready data, in the shape of `SettingsDocument` (built directly: this is the hot
     path of every GET and PATCH, and a test checks it validates against the model)."""
     rules = account_rules(policy, account, today)
-    screen = settings_screen(rules, account.age_band, account.settings, restricted=account.restricted)
+    screen = settings_screen(
+        rules,
+        account.age_band,
+        account.settings,
+        restricted=account.restricted,
+        restricted_reason=restriction_reason(rules, account),
+    )
     return {
         "account_id": account.account_id,
         "age_band": account.age_band,

@@ -88,6 +88,16 @@ def account_rules(policy: Policy, account: Account, day: date) -> Rules:
     return policy.rules_in(account.country, account.subdivision or None, day)
 
 
+def restriction_reason(rules: Rules, account: Account) -> Reason:
+    """Why a restricted account is locked: its age, or, when a raised minimum age deactivated it, that jurisdiction's
+    law (its source) so the app can say which."""
+    deactivation = account.deactivation
+    if deactivation is None:
+        return RESTRICTED_REASON
+    source = rules.minimum_age_source
+    return Reason(ReasonKind.RESTRICTED, deactivation.jurisdiction, source.source if source is not None else None)
+
+
 def setting_view(rules: Rules, name: str, band: str, current: SettingValue) -> SettingView:
     rule, limits = rules.settings[name], rules.limits(name, band)
     options = []
@@ -98,7 +108,12 @@ def setting_view(rules: Rules, name: str, band: str, current: SettingValue) -> S
 
 
 def settings_screen(
-    rules: Rules, band: str, values: Mapping[str, SettingValue], *, restricted: bool = False
+    rules: Rules,
+    band: str,
+    values: Mapping[str, SettingValue],
+    *,
+    restricted: bool = False,
+    restricted_reason: Reason = RESTRICTED_REASON,
 ) -> dict[str, SettingView]:
     """Every catalogue setting with its value, its default where the account lives and the status of each option,
     with the reason for each one not allowed; on a restricted account every option is locked (nothing can be changed
@@ -111,7 +126,7 @@ def settings_screen(
         default = rules.limits(name, band).default
         current = values.get(name, default)
         if restricted:
-            options = tuple(OptionView(option, OptionStatus.LOCKED, RESTRICTED_REASON) for option in rule.options)
+            options = tuple(OptionView(option, OptionStatus.LOCKED, restricted_reason) for option in rule.options)
             screen[name] = SettingView(value=current, default=default, options=options)
             continue
         key = (name, band, type(current).__name__, current)

@@ -37,6 +37,11 @@ def change_settings(
         account = store.get_account(account_id)
         if account is None:
             raise NotFound("no such account")
+        if account.restricted and account.deactivation is not None:
+            raise AccountRestricted(
+                f"this account is deactivated: the minimum age in {account.deactivation.jurisdiction} is "
+                f"{account.deactivation.minimum_age}; its settings can be changed from that birthday"
+            )
         if account.restricted:
             raise AccountRestricted("this account's settings cannot be changed until its age is confirmed")
         if expected is not None and account.version not in expected:

@@ -3,6 +3,7 @@ force applies to exactly the accounts it covers, with a lock reason naming it.""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -234,7 +235,16 @@ def test_moving_away_and_back_never_escapes_a_deactivation(api: Api) -> None:
     assert again["deactivation"]["state"] == "pending"
     assert deactivate_on(api, date(2026, 12, 9)) == 1
     refused = api.call("PATCH", "/v1/accounts/w/settings", {"settings": {"mentions": "no_one"}}, auth("w"))
-    assert_problem(refused, 403, "account_restricted")
+    assert "minimum age in AU is 16" in assert_problem(refused, 403, "account_restricted")["detail"]
+    # And every option says it is locked by Australia's minimum age, citing the law
+    reasons = {
+        json.dumps(o["reason"], sort_keys=True)
+        for view in body(get_settings(api, "w"))["settings"].values()
+        for o in view["options"]
+    }
+    assert reasons == {
+        json.dumps({"kind": "restricted", "jurisdiction": "AU", "source": source_of("AU")}, sort_keys=True)
+    }
 
 
 def test_a_deactivated_account_moving_back_is_restricted_again_at_once(api: Api) -> None:
