@@ -8,7 +8,7 @@ event says which of the two it was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -30,29 +30,16 @@ def below_minimum(policy: Policy, band: str, minimum: int) -> Basis | None:
     return None
 
 
-@dataclass(frozen=True)
-class Notice:
-    account: Account
-    deactivation: Deactivation
-
-
-def notice_if_below(rules: Rules, account: Account, today: date) -> Notice | None:
-    """A notice of deactivation for an account now below the minimum age where it lives (None when it is not, or is
-    already under notice or deactivated)."""
-    if account.deactivation is not None:
-        return None
-    basis = below_minimum(rules.policy, account.age_band, rules.minimum_age)
-    if basis is None:
-        return None
+def notice(rules: Rules, account: Account, basis: Basis, today: date) -> Deactivation:
+    """Notice of deactivation, from `today`, under the minimum age in force where the account lives."""
     source = rules.minimum_age_source
-    deactivation = Deactivation(
+    return Deactivation(
         state=DeactivationState.PENDING,
         notice_until=today + timedelta(days=rules.policy.age.deactivation.notice_days),
         minimum_age=rules.minimum_age,
         jurisdiction=source.jurisdiction if source is not None else account.country,
         basis=basis.value,
     )
-    return Notice(replace(account, deactivation=deactivation), deactivation)
 
 
 def reconsidered(rules: Rules, account: Account, today: date) -> tuple[Account, Deactivation | None]:
@@ -67,8 +54,8 @@ def reconsidered(rules: Rules, account: Account, today: date) -> tuple[Account, 
     current = account.deactivation
     if basis is not None:
         if current is None:
-            notice = notice_if_below(rules, account, today)
-            return (account, None) if notice is None else (notice.account, notice.deactivation)
+            given = notice(rules, account, basis, today)
+            return replace(account, deactivation=given), given
         if current.state is DeactivationState.DEACTIVATED and not account.restricted:
             return replace(account, restricted=True), current
         return account, None

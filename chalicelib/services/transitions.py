@@ -278,7 +278,8 @@ def deactivate_due(deps: TransitionsDeps, day: date, *, dry_run: bool = False) -
 
 
 def _deactivate(deps: TransitionsDeps, account: Account) -> int:
-    assert account.deactivation is not None
+    if account.deactivation is None:  # listed by the index, lifted meanwhile
+        return 0
     rules = account_rules(deps.policy, account, deps.clock().date())
     settings, changes = conform(rules, account.age_band, account.settings, restricted=True)
     deactivation = replace(account.deactivation, state=DeactivationState.DEACTIVATED)

@@ -131,44 +131,40 @@ class SettingsStore(TableAdapter):
         return tuple(f"{month}#{shard:02d}" for shard in range(BAND_END_SHARDS))
 
     def band_end_page(self, partition: str, start: str | None, limit: int) -> tuple[list[BandEndEntry], str | None]:
+        items, after = self._index_page(_BAND_ENDS_INDEX, "band_end_bucket", partition, start, limit)
+        entries = [
+            BandEndEntry(account_id=item["pk"]["S"].removeprefix("ACCOUNT#"), sealed=item["band_end_sealed"]["S"])
+            for item in items
+            if "band_end_sealed" in item
+        ]
+        return entries, after
+
+    def _index_page(
+        self, index: str, key: str, partition: str, start: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of an index partition (raw items) from `start`, and the position after it (None at the end)."""
         query: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": _BAND_ENDS_INDEX,
-            "KeyConditionExpression": "band_end_bucket = :bucket",
-            "ExpressionAttributeValues": {":bucket": {"S": partition}},
+            "IndexName": index,
+            "KeyConditionExpression": "#key = :partition",
+            "ExpressionAttributeNames": {"#key": key},
+            "ExpressionAttributeValues": {":partition": {"S": partition}},
             "Limit": limit,
         }
         if start is not None:
             query["ExclusiveStartKey"] = json.loads(start)
         with translated_errors():
             response = self.client.query(**query)
-        entries = [
-            BandEndEntry(account_id=item["pk"]["S"].removeprefix("ACCOUNT#"), sealed=item["band_end_sealed"]["S"])
-            for item in response.get("Items", [])
-            if "band_end_sealed" in item
-        ]
         after = response.get("LastEvaluatedKey")
-        return entries, None if after is None else json.dumps(after, sort_keys=True)
+        return list(response.get("Items", [])), None if after is None else json.dumps(after, sort_keys=True)
 
     # -- the policy-version index (migrations) ------------------------------------------------------------------------
     def policy_partitions(self, version: str) -> tuple[str, ...]:
         return tuple(f"{version}#{shard:02d}" for shard in range(POLICY_SHARDS))
 
     def policy_page(self, partition: str, start: str | None, limit: int) -> tuple[list[str], str | None]:
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": _POLICY_INDEX,
-            "KeyConditionExpression": "policy_bucket = :bucket",
-            "ExpressionAttributeValues": {":bucket": {"S": partition}},
-            "Limit": limit,
-        }
-        if start is not None:
-            query["ExclusiveStartKey"] = json.loads(start)
-        with translated_errors():
-            response = self.client.query(**query)
-        ids = [item["pk"]["S"].removeprefix("ACCOUNT#") for item in response.get("Items", [])]
-        after = response.get("LastEvaluatedKey")
-        return ids, None if after is None else json.dumps(after, sort_keys=True)
+        items, after = self._index_page(_POLICY_INDEX, "policy_bucket", partition, start, limit)
+        return [item["pk"]["S"].removeprefix("ACCOUNT#") for item in items], after
 
     def notices_due(self, day: date, limit: int) -> list[str]:
         """Up to `limit` accounts whose notice ends on or before `day`, from the sparse `notices` index."""
