@@ -11,7 +11,7 @@ GROUPS     ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS    := never
 
-.PHONY: help install lock requirements run lint typecheck test openapi token package bench clean
+.PHONY: help install lock requirements run lint typecheck chromium test openapi token package bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -47,7 +47,14 @@ lint: install  ## ruff (lint and format check) and the xenon complexity gate
 typecheck: install  ## mypy --strict on chalicelib/ and app.py
 	$(BIN)/mypy
 
-test: lint typecheck  ## install and run every check (the package test downloads Lambda wheels once)
+chromium:  ## headless Chromium for the report test: Debian's chromium package, installed where it is missing
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium (the export report's browser test needs it)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	} || echo "could not install chromium: the report's browser test will fail"
+
+test: lint typecheck chromium  ## install and run every check (the package test downloads Lambda wheels once)
 	$(BIN)/python -m pytest -n 2
 
 openapi: install  ## regenerate the committed OpenAPI document from the models

@@ -38,6 +38,12 @@ class ApiConfig(BaseModel):
     root_secret_parameter: str = Field(alias="ROOT_SECRET_PARAMETER", min_length=1, pattern=r"^\S+$")
     # Pins a kept policy version (chalicelib/policy/versions/); unset: the newest is in force.
     policy_version: str | None = Field(None, alias="POLICY_VERSION", pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
+    # Compliance exports: their records, the private bucket their files go to, the queue their work is fanned out on,
+    # and how many stored items (accounts and events) one segment (one worker) takes.
+    exports_table: str = Field("safety-exports", alias="EXPORTS_TABLE", min_length=3, max_length=255)
+    export_bucket: str = Field("safety-settings-exports", alias="EXPORT_BUCKET", min_length=3, max_length=63)
+    export_queue: str = Field("safety-settings-exports", alias="EXPORT_QUEUE", min_length=1, max_length=80)
+    export_items_per_segment: int = Field(50_000, alias="EXPORT_ITEMS_PER_SEGMENT", ge=1, le=10_000_000)
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
@@ -101,6 +107,24 @@ class TransitionsConfig(BaseModel):
 
 def load_transitions_config(env: Mapping[str, str]) -> TransitionsConfig:
     return _validated(TransitionsConfig, env)
+
+
+class ExportWorkerConfig(BaseModel):
+    """The export workers' configuration: the tables they read, the exports table, bucket and queue."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
+
+    settings_table: str = Field("safety-settings", alias="SETTINGS_TABLE", min_length=3, max_length=255)
+    reports_table: str = Field("safety-reports", alias="REPORTS_TABLE", min_length=3, max_length=255)
+    exports_table: str = Field("safety-exports", alias="EXPORTS_TABLE", min_length=3, max_length=255)
+    export_bucket: str = Field("safety-settings-exports", alias="EXPORT_BUCKET", min_length=3, max_length=63)
+    export_queue: str = Field("safety-settings-exports", alias="EXPORT_QUEUE", min_length=1, max_length=80)
+    region: str = Field(alias="AWS_REGION", min_length=1)
+    policy_version: str | None = Field(None, alias="POLICY_VERSION", pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
+
+
+def load_export_worker_config(env: Mapping[str, str]) -> ExportWorkerConfig:
+    return _validated(ExportWorkerConfig, env)
 
 
 def policy_in_force(version: str | None) -> Policy:

@@ -1,6 +1,7 @@
 """The whole service in one process: an embedded moto (AWS) and the Chalice app behind a local API Gateway.
 
-`make run` starts it (`python -m devstack.local_stack`; the API on $PORT, moto on $MOTO_PORT, default $PORT + 1);
+`make run` starts it (`python -m devstack.local_stack`; the API on $PORT, moto on $MOTO_PORT, default $PORT + 1),
+with the export workers fed from moto's queues (devstack/queue_pump.py);
 tests/local start the same thing in-process with `start_local_stack()`. `LocalStack.start_stream_pump` plays Lambda's
 part for a table's stream (devstack/stream_pump.py). Neither moto nor the app is thread-safe, so
 each sits behind its own lock (moto's here, the app's in devstack/gateway.py). Only an app request waits on moto's
@@ -25,8 +26,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack import moto_patches
 from devstack.gateway import ApiServer
+from devstack.queue_pump import QueuePump
 from devstack.stream_pump import Handler, StreamPump, streams_client
 from devstack.token import local_jwt_secret
+from infra.exports import EXPORT_BUCKET, EXPORT_DLQ, EXPORT_QUEUE, create_export_resources
 from infra.keys import create_keys
 from infra.tables import ALL_TABLES, REPORTS, TableSpec, create_tables
 
@@ -128,6 +131,8 @@ def _environment(moto_url: str) -> dict[str, str | None]:
     )
     for spec in ALL_TABLES:
         env[spec.env_var] = os.environ.get(spec.env_var) or spec.default_name
+    for resource in (EXPORT_BUCKET, EXPORT_QUEUE, EXPORT_DLQ):
+        env[resource.env_var] = resource.name_in(os.environ)
     return env
 
 
@@ -153,6 +158,10 @@ def _create_tables(moto_url: str, region: str) -> None:
 
     create_tables(boto3.client("dynamodb", endpoint_url=moto_url, region_name=region))
     create_keys(boto3.client("kms", endpoint_url=moto_url, region_name=region))
+    create_export_resources(
+        boto3.client("s3", endpoint_url=moto_url, region_name=region),
+        boto3.client("sqs", endpoint_url=moto_url, region_name=region),
+    )
     # The root secret the app derives its keys from, where the deployed function finds it: SSM Parameter Store.
     boto3.client("ssm", endpoint_url=moto_url, region_name=region).put_parameter(
         Name=ROOT_SECRET_PARAMETER, Value=secrets.token_urlsafe(48), Type="SecureString", Overwrite=True
@@ -176,6 +185,22 @@ def _reports_stream_consumer() -> Handler:
     return lambda event: handle_reports_stream(event, composed())
 
 
+def _export_pumps(moto_url: str) -> list[QueuePump]:
+    """What Lambda runs on the export queue and its dead-letter queue in AWS, composed as the deployed workers are."""
+    import functools
+
+    import boto3
+
+    from chalicelib.workers.exports import compose_export_worker, handle_dead_letters, handle_export_messages
+
+    composed = functools.cache(lambda: compose_export_worker(os.environ))
+    sqs = boto3.client("sqs", endpoint_url=moto_url, region_name=os.environ["AWS_DEFAULT_REGION"])
+    return [
+        QueuePump(sqs, EXPORT_QUEUE.name_in(os.environ), lambda event: handle_export_messages(event, composed())),
+        QueuePump(sqs, EXPORT_DLQ.name_in(os.environ), lambda event: handle_dead_letters(event, composed()), 10),
+    ]
+
+
 def _local_app() -> Chalice:
     """The app the local stack serves: the deployed routes and composition, with local HS256 tokens (opted in)."""
     from devstack.local_app import build_local_app
@@ -191,7 +216,7 @@ class LocalStack:
     _moto_thread: threading.Thread
     _previous_env: dict[str, str | None] = field(default_factory=dict, repr=False)  # what stop() puts back
     _api: ApiServer | None = None
-    _pumps: list[StreamPump] = field(default_factory=list, repr=False)
+    _pumps: list[StreamPump | QueuePump] = field(default_factory=list, repr=False)
     _stopped: bool = field(default=False, repr=False)
 
     def start_stream_pump(self, handler: Handler, table: TableSpec = REPORTS, interval: float = 0.2) -> StreamPump:
@@ -241,6 +266,9 @@ def start_local_stack(port: int = 0, moto_port: int = 0) -> LocalStack:
         stack._api = ApiServer(_local_app(), HOST, port)
         stack._api.start()
         stack.start_stream_pump(_reports_stream_consumer())
+        for pump in _export_pumps(moto_url):
+            pump.start(0.2)
+            stack._pumps.append(pump)
     except BaseException:
         stack._previous_env = _changes_since(environment_before)
         stack.stop()
@@ -260,6 +288,8 @@ def _banner(stack: LocalStack) -> str:
             f"safety-settings is listening on {stack.url}   (try: curl {stack.url}/v1/health)",
             f"  DynamoDB: moto at {stack.moto_url}, in memory (gone when this stops); tables {tables}",
             "  Reports:  the stream consumer (aggregation into cases, close-outs) polls moto's stream every 0.2 s",
+            f"  Exports:  the export workers poll moto's queue {os.environ['EXPORT_QUEUE']} every 0.2 s; files go to "
+            f"the bucket {os.environ['EXPORT_BUCKET']}",
             f"  AWS CLI:  AWS_ENDPOINT_URL={stack.moto_url} AWS_DEFAULT_REGION={region} "
             "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws dynamodb list-tables",
             "  Tokens:   make token SUB=u-1 GROUPS=auditor   (send as: Authorization: Bearer <token>)",

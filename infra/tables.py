@@ -133,7 +133,20 @@ IDEMPOTENCY = TableSpec(
     ttl_attribute="expiration",
 )
 
-ALL_TABLES: tuple[TableSpec, ...] = (SETTINGS, REPORTS, IDEMPOTENCY)
+# Compliance exports (chalicelib/store/exports_store.py): per export `pk = EXPORT#<id>`, `sk = STATE` (the request,
+# written once, and its progress: a set of finished segments and a count of accounts) and `sk = SEGMENT#<n>` (what a
+# finished segment found). The `exports_by_time` index lists every export, newest first (exports are few: one
+# partition). Nothing here expires: an export's record is an audit record of who asked for what, and when.
+EXPORTS = TableSpec(
+    logical_id="ExportsTable",
+    env_var="EXPORTS_TABLE",
+    default_name="safety-exports",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(IndexSpec("exports_by_time", "list_pk", "list_sk"),),
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (SETTINGS, REPORTS, IDEMPOTENCY, EXPORTS)
 
 
 def create_tables(client: Any, env: Mapping[str, str] | None = None) -> None:

@@ -3,6 +3,8 @@
     safety-settings transitions run [--date YYYY-MM-DD] [--dry-run] [--json]
     safety-settings policy diff OLD NEW [--json]
     safety-settings policy migrate [--to VERSION] [--dry-run] [--yes] [--json] [--max-accounts N]
+    safety-settings export [--history] [--from D] [--to D] --out DIR
+    safety-settings verify DIR
 
 The AWS account, region and endpoint come from the environment as for any AWS tool (`AWS_PROFILE`, `AWS_REGION`,
 `AWS_ENDPOINT_URL=http://127.0.0.1:8001` for the local stack); table names and the key alias from the same variables
@@ -86,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "--max-accounts", type=int, metavar="N", help="stop after N accounts (a batch); the next run continues"
     )
+    from ops.export_cli import add_commands
+
+    add_commands(commands, _day)
     return top
 
 
@@ -211,6 +216,10 @@ def main(
     args = parser().parse_args(argv)
     console = console or Console(stderr=bool(getattr(args, "json", False)))  # --json: stdout holds only the JSON
     environment = os.environ if env is None else env
+    if args.command in {"export", "verify"}:
+        from ops.export_cli import export_command, verify_command
+
+        return export_command(args, environment, console) if args.command == "export" else verify_command(args, console)
     if (args.command, args.action) == ("transitions", "run"):
         return run_transitions_command(args, environment, now, console)
     if args.command == "policy":

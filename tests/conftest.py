@@ -79,12 +79,16 @@ def service_dynamodb() -> Any:
 def aws() -> Iterator[None]:
     import boto3
 
+    from infra.exports import create_export_resources
     from infra.keys import create_keys
     from infra.tables import create_tables
 
     with mock_aws():
         create_tables(boto3.client("dynamodb", region_name="eu-west-1"))
         create_keys(boto3.client("kms", region_name="eu-west-1"))
+        create_export_resources(
+            boto3.client("s3", region_name="eu-west-1"), boto3.client("sqs", region_name="eu-west-1")
+        )
         yield
 
 

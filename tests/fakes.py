@@ -141,7 +141,7 @@ class FakeSettingsStore:
         with self._lock:
             if account.account_id in self._accounts or event.version in self._events.get(event.account_id, {}):
                 raise AlreadyExists(account.account_id)
-            self._accounts[account.account_id] = _copied(account)
+            self._accounts[account.account_id] = _copied(replace(account, updated_at=event.at))
             self._events.setdefault(event.account_id, {})[event.version] = _copied(event)
 
     # The policy-version index, as the adapter's: one partition per version (the fake needs no shards).
@@ -183,7 +183,7 @@ class FakeSettingsStore:
                 raise VersionConflict()
             if event.version in self._events.get(event.account_id, {}):
                 raise VersionConflict()
-            self._accounts[account.account_id] = _copied(account)
+            self._accounts[account.account_id] = _copied(replace(account, updated_at=event.at))
             self._events.setdefault(event.account_id, {})[event.version] = _copied(event)
 
 

@@ -51,4 +51,6 @@ class AccessTable:
             return AccessDecision(True)
         if account_id is not None and route.startswith("/v1/accounts/"):
             return AccessDecision(False, 404, "not_found")
+        if route.startswith("/v1/exports"):  # exports are not even shown to exist to anyone but auditors
+            return AccessDecision(False, 404, "not_found")
         return AccessDecision(False, 403, "forbidden")

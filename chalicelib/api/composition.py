@@ -20,6 +20,7 @@ from chalicelib.keys import ServiceKeys, WeakSecret
 from chalicelib.policy import Policy
 from chalicelib.services.accounts import AccountsDeps
 from chalicelib.services.appeals import AppealsDeps
+from chalicelib.services.exports import ExportsDeps
 from chalicelib.services.moderation import ModerationDeps
 from chalicelib.services.ports import Clock, Idempotency
 from chalicelib.services.reports import ReportingDeps
@@ -37,6 +38,7 @@ class ApiDeps:
     reporting: ReportingDeps
     moderation: ModerationDeps
     appeals: AppealsDeps
+    exports: ExportsDeps
     idempotency: Idempotency
     dynamodb: Callable[[], Any]  # the shared DynamoDB client, built on first use
 
@@ -45,7 +47,9 @@ def compose_api(config: ApiConfig, root_secret: bytes, clock: Clock = utc_now, p
     from chalicelib.store.band_ends import BandEndSealer
     from chalicelib.store.cursors import CursorSealer
     from chalicelib.store.dynamo import make_dynamodb_client
+    from chalicelib.store.exports_store import ExportsStore
     from chalicelib.store.idempotency import PowertoolsIdempotency
+    from chalicelib.store.objects import S3Objects, SqsQueue, make_s3_client, make_sqs_client
     from chalicelib.store.reports_store import ReportsStore
     from chalicelib.store.settings_store import SettingsStore
 
@@ -83,6 +87,16 @@ def compose_api(config: ApiConfig, root_secret: bytes, clock: Clock = utc_now, p
             clock=clock,
             appeal_id_key=keys.report_ids,
             fingerprint_key=keys.request_fingerprints,
+        ),
+        exports=ExportsDeps(
+            exports=ExportsStore(config.exports_table, client, sealer),
+            queue=SqsQueue(config.export_queue, functools.cache(lambda: make_sqs_client(config.region))),
+            objects=S3Objects(config.export_bucket, functools.cache(lambda: make_s3_client(config.region))),
+            accounts=settings_store,
+            policy=policy,
+            clock=clock,
+            statements=reports_store.statements,
+            items_per_segment=config.export_items_per_segment,
         ),
         idempotency=idempotency,
         dynamodb=client,

@@ -26,6 +26,7 @@ from chalicelib.api.schemas import (
     StatementOfReasonsOut,
     TargetOut,
 )
+from chalicelib.domain.exports import deactivation_record
 from chalicelib.domain.models import Account, AuditEvent, Deactivation, EventPage, Place
 from chalicelib.domain.reports import Case, CaseEvent, Decision, Report, StatementOfReasons
 from chalicelib.domain.settings import OptionView, Reason, account_rules, restriction_reason, settings_screen
@@ -82,6 +83,7 @@ def event_out(event: AuditEvent) -> EventOut:
     return EventOut(
         event_id=event.event_id,
         account_id=event.account_id,
+        version=event.version,
         at=rfc3339(event.at),
         actor=ActorOut(id=event.actor.id, role=event.actor.role),
         kind=event.kind.value,
@@ -106,15 +108,7 @@ def event_out(event: AuditEvent) -> EventOut:
 
 
 def _deactivation(deactivation: Deactivation | None) -> dict[str, Any] | None:
-    if deactivation is None:
-        return None
-    return {
-        "state": deactivation.state.value,
-        "notice_until": deactivation.notice_until.isoformat(),
-        "minimum_age": deactivation.minimum_age,
-        "jurisdiction": deactivation.jurisdiction,
-        "basis": deactivation.basis,
-    }
+    return None if deactivation is None else deactivation_record(deactivation)
 
 
 def _place(place: Place) -> JurisdictionOut:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.api import accounts, appeals, decisions, meta, moderation, reports, schemas
+from chalicelib.api import accounts, appeals, decisions, exports, meta, moderation, reports, schemas
 from chalicelib.api.access import ACCOUNT_HOLDER, ANYONE, SIGNED_IN
 from chalicelib.api.call import View
 from chalicelib.identity import AGE_VERIFIER, AUDITOR, MODERATOR, SIGNUP_SERVICE
@@ -378,5 +378,47 @@ ROUTES: tuple[Route, ...] = (
         (403, 404),
         request=schemas.MuteRequest,
         parameters=(_ACCOUNT_ID,),
+    ),
+    Route(
+        "POST",
+        "/v1/exports",
+        "startExport",
+        "Start a compliance export of every account's settings (and history, statements) to S3 (auditors; anyone "
+        "else 404). The work runs on queue workers, not in the request.",
+        frozenset({AUDITOR}),
+        exports.create_export,
+        {202: ("Started; a retry with the same Idempotency-Key and body replays it", schemas.ExportAccepted)},
+        (404, 409, 422),
+        request=schemas.ExportRequestIn,
+        parameters=(
+            _header(
+                "Idempotency-Key",
+                True,
+                "Required: a retry with the same key starts no second export",
+                **_IDEMPOTENCY_KEY,
+            ),
+        ),
+    ),
+    Route(
+        "GET",
+        "/v1/exports",
+        "listExports",
+        "Every export, newest first: who asked for what, and when (auditors; anyone else 404)",
+        frozenset({AUDITOR}),
+        exports.list_all,
+        {200: ("A page of exports", schemas.ExportList)},
+        (400, 404, 422),
+        parameters=_PAGING,
+    ),
+    Route(
+        "GET",
+        "/v1/exports/{export_id}",
+        "getExport",
+        "An export's progress; once complete its manifest and download URLs (auditors; anyone else 404)",
+        frozenset({AUDITOR}),
+        exports.get_export,
+        {200: ("The export", schemas.ExportOut)},
+        (404,),
+        parameters=(_path_param("export_id", "The id from POST /v1/exports"),),
     ),
 )

@@ -221,6 +221,7 @@ class ChangeOut(ResponseModel):
 class EventOut(ResponseModel):
     event_id: str
     account_id: str
+    version: int = Field(description="The account version the event produced (1: the sign-up)")
     at: str = Field(description="RFC 3339 UTC time")
     actor: ActorOut
     kind: Literal[
@@ -539,3 +540,52 @@ class MuteRequest(RequestModel):
 class MuteOut(ResponseModel):
     account_id: str
     muted_until: str
+
+
+# -- compliance exports ----------------------------------------------------------------------------------------------
+class ExportRequestIn(RequestModel):
+    include_history: StrictBool = Field(description="Also export every audit event in the window")
+    history_from: CalendarDate | None = Field(
+        default=None, description="YYYY-MM-DD, first day of the history and statements window (default: the start)"
+    )
+    history_to: CalendarDate | None = Field(
+        default=None, description="YYYY-MM-DD, last day of the window (default: the day of the request)"
+    )
+
+
+class ExportAccepted(ResponseModel):
+    export_id: str
+    status: Literal["running"]
+
+
+class ExportProgressOut(ResponseModel):
+    segments_done: int
+    segments: int
+    accounts: int = Field(description="Accounts exported so far")
+
+
+class ExportRequestOut(ResponseModel):
+    include_history: bool
+    history_from: str | None
+    history_to: str | None
+
+
+class ExportOut(ResponseModel):
+    export_id: str
+    status: Literal["running", "complete", "failed"]
+    requested_by: str = Field(description="Who asked for it (the auditor's id)")
+    requested_at: str
+    request: ExportRequestOut
+    policy_version: str = Field(description="The policy in force when asked for: conformance is checked against it")
+    progress: ExportProgressOut
+    completed_at: str | None = None
+    failure: str | None = Field(default=None, description="Why it failed (failed exports only)")
+    manifest: dict[str, Any] | None = Field(default=None, description="The manifest, once complete")
+    downloads: dict[str, str] | None = Field(
+        default=None, description="File name to a presigned URL (SigV4, valid 15 minutes), once complete"
+    )
+
+
+class ExportList(ResponseModel):
+    exports: list[ExportOut]
+    next: str | None = None

@@ -96,6 +96,8 @@ class Account:
     # How many earlier sealed values `band_end_sealed` holds inside it (holder corrections within a band, each of
     # which may only delay the move): a count, never a day. Bounded by chalicelib.services.age_correction.
     band_end_floors: int = 0
+    # When its latest event (the latest change its history records) happened; a re-stamp (no event) keeps it.
+    updated_at: datetime | None = None
     # A keyed mark of the Idempotency-Key request that created the account (never shown): a retry whose answer was
     # lost is recognised by it, so it gets its sign-up back rather than 409.
     signup_request: str = ""

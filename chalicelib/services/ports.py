@@ -8,11 +8,12 @@ not give out for the same list with `InvalidCursor`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.exports import Export
 from chalicelib.domain.models import Account, AuditEvent, EventPage
 from chalicelib.domain.reports import Appeal, Case, CaseEvent, Decision, RateWindow, Report, Target
 
@@ -289,3 +290,74 @@ class Idempotency(Protocol):
 
         The same key with another fingerprint raises `IdempotencyKeyMismatch`; while the first attempt is still
         running, `IdempotencyInProgress`. A `work` that raises stores nothing, so the request may be retried."""
+
+
+# -- compliance exports --------------------------------------------------------------------------------------------
+class ExportsStore(Protocol):
+    def create(self, export: Export) -> None: ...
+
+    def get(self, export_id: str) -> Export | None: ...
+
+    def recent(self, limit: int, cursor: str | None) -> tuple[list[Export], str | None]:
+        """Newest first."""
+
+    def save_segment(self, export_id: str, segment: int, result: dict[str, Any]) -> None:
+        """What a segment found (replacing what an earlier, unfinished attempt saved)."""
+
+    def segment_results(self, export_id: str) -> list[dict[str, Any]]:
+        """Every saved segment result, in segment order."""
+
+    def finish_segment(self, export_id: str, segment: int, accounts: int, events: int) -> int | None:
+        """Counts the segment as done (once) while the export runs: how many are now done, or None when it was
+        already counted or the export no longer runs."""
+
+    def note_error(self, export_id: str, segment: int | None, error: str) -> None:
+        """The latest failure of a part of the export (what a failed export will say)."""
+
+    def complete(self, export_id: str, completed_at: datetime) -> bool:
+        """Marks a running export complete; False when it was not running."""
+
+    def fail(self, export_id: str, reason: str) -> bool:
+        """Marks a running export failed; False when it was not running."""
+
+
+class AccountSource(Protocol):
+    """The settings table as an export reads it: every account through a parallel scan, each one's events."""
+
+    def stored_items(self) -> int:
+        """About how many items the table holds (DynamoDB refreshes the figure every few hours)."""
+
+    def scan_accounts(
+        self, segment: int, segments: int, start: str | None, limit: int
+    ) -> tuple[list[Account], str | None]: ...
+
+    def events_between(self, account_id: str, since: datetime, until: datetime) -> Iterator[AuditEvent]:
+        """The account's events at or after `since` and before `until`, oldest first."""
+
+
+class ObjectWriter(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> tuple[int, str]:
+        """Stores the object: (bytes, SHA-256 hex of what was stored)."""
+
+    def abort(self) -> None: ...
+
+
+class ObjectStore(Protocol):
+    def writer(self, key: str, content_type: str) -> ObjectWriter: ...
+
+    def read(self, key: str) -> Iterator[bytes]: ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, body: bytes, content_type: str) -> str:
+        """Stores `body`; the SHA-256 hex of it."""
+
+    def presign(self, key: str, seconds: int, filename: str) -> str: ...
+
+    def delete(self, keys: list[str]) -> None: ...
+
+
+class WorkQueue(Protocol):
+    def send(self, messages: list[dict[str, Any]]) -> None: ...

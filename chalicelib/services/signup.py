@@ -13,7 +13,17 @@ from datetime import date
 
 from chalicelib.domain.age import assess_age
 from chalicelib.domain.errors import Problem, SignUpConflict, ValidationFailed
-from chalicelib.domain.models import Account, Actor, AgeAssurance, AgeSource, AuditEvent, EventKind
+from chalicelib.domain.models import (
+    Account,
+    Actor,
+    AgeAssurance,
+    AgeFacts,
+    AgeSource,
+    AuditEvent,
+    EventKind,
+    Move,
+    Place,
+)
 from chalicelib.domain.settings import conform
 from chalicelib.identity import Caller
 from chalicelib.policy import Policy, is_subdivision_of
@@ -77,6 +87,7 @@ def sign_up(
         version=1,
         settings=defaults,
         created_at=now,
+        updated_at=now,
         band_end_month=ends[0].isoformat()[:7] if ends else "",
         band_end_sealed=sealed,
         country=request.country,
@@ -95,6 +106,10 @@ def sign_up(
         age_band=account.age_band,
         policy_version=policy.version,
         request_id=request_id,
+        # Where and how old the account starts (an arrival from nowhere; how its age is known, never the date): the
+        # first event holds every fact the account's record starts with, so its history replays to its record.
+        age=AgeFacts(account.age_assurance, account.age_source, account.restricted, account.band_end_known),
+        move=Move(Place(""), Place(account.country, account.subdivision)),
     )
     try:
         deps.store.create_account(account, event)

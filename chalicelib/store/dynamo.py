@@ -163,6 +163,8 @@ def from_attr(attr: Mapping[str, Any]) -> Any:
         return [from_attr(item) for item in raw]
     if kind == "SS":
         return sorted(raw)
+    if kind == "NS":
+        return sorted(int(Decimal(number)) for number in raw)
     raise TypeError(f"unexpected attribute type {kind}")
 
 

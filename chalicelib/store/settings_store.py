@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from chalicelib.domain.exports import age_record, deactivation_record
 from chalicelib.domain.models import (
     Account,
     Actor,
@@ -126,6 +128,55 @@ class SettingsStore(TableAdapter):
             raise InvalidCursor("history cursor out of range")
         return value
 
+    # -- the compliance export ------------------------------------------------------------------------------------
+    def stored_items(self) -> int:
+        with translated_errors():
+            table = self.client.describe_table(TableName=self._table)["Table"]
+        return int(table.get("ItemCount", 0))
+
+    def scan_accounts(
+        self, segment: int, segments: int, start: str | None, limit: int
+    ) -> tuple[list[Account], str | None]:
+        """One page of a parallel scan's segment (strongly consistent), keeping only the accounts' records."""
+        scan: dict[str, Any] = {
+            "TableName": self._table,
+            "Segment": segment,
+            "TotalSegments": segments,
+            "FilterExpression": "sk = :state",
+            "ExpressionAttributeValues": {":state": {"S": _STATE}},
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        if start is not None:
+            scan["ExclusiveStartKey"] = json.loads(start)
+        with translated_errors():
+            response = self.client.scan(**scan)
+        accounts = [
+            _account_from_item(from_item(item))
+            for item in response.get("Items", [])
+            if item["pk"]["S"].startswith("ACCOUNT#")
+        ]
+        after = response.get("LastEvaluatedKey")
+        return accounts, None if after is None else json.dumps(after, sort_keys=True)
+
+    def events_between(self, account_id: str, since: datetime, until: datetime) -> Iterator[AuditEvent]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": _pk(account_id)}, ":prefix": {"S": _EVENT_PREFIX}},
+            "ConsistentRead": True,
+        }
+        while True:
+            with translated_errors():
+                response = self.client.query(**query)
+            for item in response.get("Items", []):
+                event = _event_from_item(from_item(item))
+                if since <= event.at < until:
+                    yield event
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     # -- the band-end index and job progress (the transition job) -----------------------------------------------------
     def band_end_partitions(self, month: str) -> tuple[str, ...]:
         return tuple(f"{month}#{shard:02d}" for shard in range(BAND_END_SHARDS))
@@ -228,7 +279,7 @@ class SettingsStore(TableAdapter):
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": _account_item(account),
+                    "Item": _account_item(account, event.at),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -245,7 +296,7 @@ class SettingsStore(TableAdapter):
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": _account_item(account),
+                    "Item": _account_item(account, event.at),
                     "ConditionExpression": "#version = :read_version",
                     "ExpressionAttributeNames": {"#version": "version"},
                     "ExpressionAttributeValues": {":read_version": to_attr(read_version)},
@@ -269,7 +320,9 @@ class SettingsStore(TableAdapter):
 
 
 # -- item layout ---------------------------------------------------------------------------------------------------
-def _account_item(account: Account) -> dict[str, Any]:
+def _account_item(account: Account, updated_at: datetime | None = None) -> dict[str, Any]:
+    """The record's item; `updated_at` is the time of the event written with it (a re-stamp writes none)."""
+    updated = updated_at or account.updated_at
     sealed = account.band_end_month and account.band_end_sealed
     return to_item(
         {
@@ -288,6 +341,7 @@ def _account_item(account: Account) -> dict[str, Any]:
             "version": account.version,
             "settings": account.settings,
             "created_at": account.created_at.isoformat(),
+            "updated_at": None if updated is None else updated.isoformat(),
             "band_end_bucket": _band_end_bucket(account.account_id, account.band_end_month) if sealed else None,
             "band_end_sealed": account.band_end_sealed if sealed else None,
             "band_end_floors": account.band_end_floors if sealed and account.band_end_floors else None,
@@ -308,15 +362,7 @@ def _notice_keys(account: Account) -> dict[str, str | None]:
 
 
 def _deactivation_item(deactivation: Deactivation | None) -> dict[str, Any] | None:
-    if deactivation is None:
-        return None
-    return {
-        "state": deactivation.state.value,
-        "notice_until": deactivation.notice_until.isoformat(),
-        "minimum_age": deactivation.minimum_age,
-        "jurisdiction": deactivation.jurisdiction,
-        "basis": deactivation.basis,
-    }
+    return None if deactivation is None else deactivation_record(deactivation)
 
 
 def _deactivation_from_item(item: dict[str, Any] | None) -> Deactivation | None:
@@ -345,6 +391,7 @@ def _account_from_item(item: dict[str, Any]) -> Account:
         version=int(item["version"]),
         settings=dict(item["settings"]),
         created_at=datetime.fromisoformat(item["created_at"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]) if item.get("updated_at") else None,
         band_end_month=item["band_end_bucket"].partition("#")[0] if item.get("band_end_sealed") else "",
         band_end_sealed=item.get("band_end_sealed", ""),
         band_end_floors=int(item.get("band_end_floors", 0)),
@@ -381,12 +428,7 @@ def _event_item(event: AuditEvent) -> dict[str, Any]:
 
 
 def _age_facts_item(facts: AgeFacts) -> dict[str, Any]:
-    return {
-        "assurance": facts.assurance.value,
-        "source": facts.source.value,
-        "restricted": facts.restricted,
-        "band_end_known": facts.band_end_known,
-    }
+    return age_record(facts)
 
 
 def _move_item(move: Move) -> dict[str, Any]:

@@ -24,9 +24,9 @@ from tests.conftest import AUDITOR, Api, body
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 EVENT_FIELDS = {
-    "event_id", "account_id", "at", "actor", "kind", "changes", "age_band", "policy_version", "request_id",
-    "age",  # null but on age_changed events
-    "move",  # null but on jurisdiction_changed events
+    "event_id", "account_id", "version", "at", "actor", "kind", "changes", "age_band", "policy_version", "request_id",
+    "age",  # null but on age_changed events and the sign-up's (how the age is known)
+    "move",  # null but on jurisdiction_changed events and the sign-up's (an arrival from nowhere)
     "from_policy_version",  # null but on policy_migrated events
     "deactivation",  # null but when an event gave notice, deactivated or lifted
 }  # fmt: skip
@@ -71,7 +71,19 @@ def test_each_event_has_the_documented_fields(api: Api, clock: list[Any]) -> Non
     # Then each event carries exactly the documented fields
     assert set(changed) == EVENT_FIELDS
     assert set(signed_up) == EVENT_FIELDS
-    assert (changed["age"], signed_up["age"]) == (None, None)
+    assert (changed["age"], changed["move"]) == (None, None)
+    # And the sign-up's says how the age is known and where the account starts (never a date), so a history replays
+    assert signed_up["age"] == {
+        "assurance": "self_declared",
+        "source": "self",
+        "restricted": False,
+        "band_end_known": True,
+    }
+    assert signed_up["move"] == {
+        "before": {"country": None, "subdivision": None},
+        "after": {"country": "GB", "subdivision": None},
+    }
+    assert (signed_up["version"], changed["version"]) == (1, 2)
     # And the sign-up's actor is the sign-up service, the change's is the holder as `self`
     assert signed_up["actor"] == {"id": "signup-service", "role": "signup-service"}
     assert changed["actor"] == {"id": OWNER, "role": "self"}

@@ -46,6 +46,11 @@ def event(account_id: str = "a-1", version: int = 1, **changes: Any) -> AuditEve
     )
 
 
+def stored(record: Account) -> Account:
+    """The record as the store keeps it: `updated_at` is the time of the event written with it."""
+    return replace(record, updated_at=NOW + timedelta(minutes=record.version))
+
+
 def with_versions(store: SettingsStore, count: int, account_id: str = "a-1") -> Account:
     """An account changed until it is at version `count`, one event per version."""
     current = account(account_id)
@@ -76,7 +81,7 @@ def test_a_created_account_reads_back_as_it_was_stored(settings_store: SettingsS
     created = account()
     settings_store.create_account(created, event())
     # When it is read / Then it is the same record
-    assert settings_store.get_account("a-1") == created
+    assert settings_store.get_account("a-1") == stored(created)
 
 
 def test_an_account_never_created_reads_as_none(settings_store: SettingsStore) -> None:
@@ -98,7 +103,7 @@ def test_creating_a_taken_id_is_already_exists_and_writes_nothing(settings_store
     with pytest.raises(AlreadyExists):
         settings_store.create_account(account(band="13-15", comments="no_one"), replace(event(), event_id="other"))
     # Then the first record and its single event are untouched
-    assert settings_store.get_account("a-1") == first
+    assert settings_store.get_account("a-1") == stored(first)
     assert [e.event_id for e in settings_store.list_events("a-1", 10, None).events] == [event().event_id]
 
 
@@ -109,7 +114,7 @@ def test_a_change_from_the_version_read_replaces_the_record_and_adds_its_event(s
     changed = account(version=2, comments="no_one")
     settings_store.apply_change(changed, 1, event(version=2, comments="no_one"))
     # Then the record is the new one, and its event heads the history
-    assert settings_store.get_account("a-1") == changed
+    assert settings_store.get_account("a-1") == stored(changed)
     assert [e.version for e in settings_store.list_events("a-1", 10, None).events] == [2, 1]
 
 
@@ -124,7 +129,7 @@ def test_a_change_from_a_stale_version_is_a_version_conflict_and_writes_nothing(
     with pytest.raises(VersionConflict):
         settings_store.apply_change(account(version=2, downloads=True), 1, replace(event(version=2), event_id="lost"))
     # Then neither its record nor its event was written
-    assert settings_store.get_account("a-1") == winner
+    assert settings_store.get_account("a-1") == stored(winner)
     assert [e.event_id for e in settings_store.list_events("a-1", 10, None).events] == ["e-a-1-2", "e-a-1-1"]
 
 
@@ -135,7 +140,7 @@ def test_a_change_is_conditional_on_the_version_read_not_only_on_its_event(setti
     with pytest.raises(VersionConflict):
         settings_store.apply_change(account(version=3, downloads=True), 1, event(version=3))
     # Then nothing is written
-    assert settings_store.get_account("a-1") == current
+    assert settings_store.get_account("a-1") == stored(current)
     assert [e.version for e in settings_store.list_events("a-1", 10, None).events] == [2, 1]
 
 
@@ -156,7 +161,7 @@ def test_changing_a_value_read_or_passed_in_does_not_change_what_is_stored(setti
     assert read is not None
     read.settings["downloads"] = True
     # Then the stored record is unchanged
-    assert settings_store.get_account("a-1") == account()
+    assert settings_store.get_account("a-1") == stored(account())
 
 
 def test_age_bands_lists_each_account_that_exists(settings_store: SettingsStore) -> None:

@@ -138,10 +138,23 @@ def test_no_function_but_the_api_the_stream_consumer_the_jobs_and_no_local_autho
     package: Package,
 ) -> None:
     # Given the SAM template / Then the API handler, the reports stream consumer, the daily band transitions and the
-    # policy migration are the only functions, and nothing is a local (HS256) authorizer
+    # policy migration and the export's two queue consumers are the only functions, and nothing is a local (HS256)
+    # authorizer
     functions = resources_of_type(package.template, "AWS::Serverless::Function")
-    assert set(functions) == {"APIHandler", "ReportsStream", "BandTransitions", "PolicyMigration"}
+    assert set(functions) == {
+        "APIHandler",
+        "ReportsStream",
+        "BandTransitions",
+        "PolicyMigration",
+        "ExportWorker",
+        "ExportDeadLetters",
+    }
     assert functions["PolicyMigration"]["Properties"]["Timeout"] == 900
+    # and the export worker takes one segment per message, with Lambda's longest timeout
+    worker = functions["ExportWorker"]["Properties"]
+    assert worker["Timeout"] == 900
+    (queue_event,) = worker["Events"].values()
+    assert queue_event["Type"] == "SQS" and queue_event["Properties"]["BatchSize"] == 1
     # and the job runs daily just after midnight UTC, with Lambda's longest timeout (it stops a minute before it)
     transitions = functions["BandTransitions"]["Properties"]
     assert transitions["Events"]["BandTransitionsEvent"]["Properties"]["Schedule"] == "cron(5/15 0-1 * * ? *)"
