@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-MAX_RECEIVES = 3
+MAX_RECEIVES = 5  # AWS's advice for a Lambda consumer: throttled deliveries count as receives
 # Longer than the worker's 900 s timeout, so a message is never handed to a second worker while the first still runs.
 VISIBILITY_TIMEOUT_SECONDS = 960
 
@@ -55,6 +55,19 @@ def create_export_resources(s3: Any, sqs: Any, env: Mapping[str, str] | None = N
         Bucket=bucket,
         ServerSideEncryptionConfiguration={
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {  # a worker stopped mid-upload leaves parts nobody will complete
+                    "ID": "abort-incomplete-uploads",
+                    "Filter": {"Prefix": "exports/"},
+                    "Status": "Enabled",
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                },
+            ]
         },
     )
     dead = sqs.create_queue(QueueName=EXPORT_DLQ.name_in(env))["QueueUrl"]

@@ -46,9 +46,11 @@ class ExportRequest:
     def window(self, today: date) -> tuple[date, date]:
         return self.history_from or SERVICE_EPOCH, self.history_to or today
 
-    def covers_creation(self) -> bool:
-        """Whether the history reaches back to every account's creation (so a replay can prove it complete)."""
-        return self.include_history and self.history_from is None
+    def covers_creation(self, today: date) -> bool:
+        """Whether the history runs from every account's creation to the request (so a replay can prove it
+        complete)."""
+        reaches_today = self.history_to is None or self.history_to >= today
+        return self.include_history and self.history_from is None and reaches_today
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,12 +71,20 @@ class Export:
     policy_version: str  # the policy in force when it was asked for: the one conformance is checked against
     segments: int
     status: ExportStatus = ExportStatus.RUNNING
-    segments_done: int = 0
+    done: frozenset[int] = frozenset()  # the segments counted done
     accounts: int = 0
     events: int = 0
     failure: str | None = None
     completed_at: datetime | None = None
     last_error: str | None = None  # the latest failure of a part (retried; the reason if the export fails)
+
+    @property
+    def segments_done(self) -> int:
+        return len(self.done)
+
+    @property
+    def all_done(self) -> bool:
+        return len(self.done) == self.segments
 
 
 def value_key(value: SettingValue) -> str:
@@ -142,6 +152,7 @@ class Tally:
     at_default: dict[str, dict[str, int]] = field(default_factory=dict)
     violations: list[dict[str, Any]] = field(default_factory=list)
     violations_total: int = 0
+    violating_accounts: int = 0
 
     def add(self, line: Mapping[str, Any], rules: Rules, found: list[dict[str, Any]]) -> None:
         band = line["age_band"]
@@ -163,6 +174,7 @@ class Tally:
         if every_default:
             _bump(self.all_default, band)
         self.violations_total += len(found)
+        self.violating_accounts += 1 if found else 0
         self.violations.extend(found[: max(0, MAX_VIOLATIONS_LISTED - len(self.violations))])
 
     def as_dict(self) -> dict[str, Any]:
@@ -176,6 +188,7 @@ class Tally:
             "at_default": self.at_default,
             "violations": self.violations,
             "violations_total": self.violations_total,
+            "violating_accounts": self.violating_accounts,
         }
 
     @classmethod
@@ -193,6 +206,7 @@ class Tally:
             room = max(0, MAX_VIOLATIONS_LISTED - len(total.violations))
             total.violations.extend(part["violations"][:room])
             total.violations_total += int(part["violations_total"])
+            total.violating_accounts += int(part["violating_accounts"])
         return total
 
 
@@ -257,9 +271,10 @@ def manifest(export: Export, tally: Tally, files: list[dict[str, Any]], complete
             "accounts_checked": tally.accounts,
             "violations": sorted(tally.violations, key=lambda v: (v["account_id"], v["setting"])),
             "violations_total": tally.violations_total,
-            "violations_listed": min(tally.violations_total, MAX_VIOLATIONS_LISTED),
+            "violations_listed": len(tally.violations),
+            "accounts_with_violations": tally.violating_accounts,
         },
-        "replayable": export.request.covers_creation(),
+        "replayable": export.request.covers_creation(export.requested_at.date()),
         "files": files,
     }
 

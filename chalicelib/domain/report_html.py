@@ -55,18 +55,21 @@ def _conformance(conformance: Mapping[str, Any]) -> str:
             "than its age band, jurisdiction and restriction allow.</p>"
         )
         return f"<h2>Conformance</h2>{verdict}"
-    accounts = len({v["account_id"] for v in conformance["violations"]})
+    accounts = conformance["accounts_with_violations"]
     rows = "".join(
         f"<tr><td>{escape(v['account_id'])}</td><td>{escape(v['setting'])}</td><td>{escape(_text(v['value']))}</td>"
         f"<td>{escape(_text(v['loosest_allowed']))}</td></tr>"
         for v in conformance["violations"][:200]
     )
+    shown, in_manifest = len(conformance["violations"][:200]), conformance["violations_listed"]
     listed = (
-        "" if total <= 200 else f"<p><small>The first 200 of {total} are shown; the manifest lists more.</small></p>"
+        ""
+        if shown == total
+        else f"<p><small>{shown} of {total} are shown; the manifest lists {in_manifest}.</small></p>"
     )
     return (
         f'<h2>Conformance</h2><p class="bad box" id="conformance">{total} settings on {accounts} of {checked} accounts '
-        "are looser than their rules allow. Each is listed below and in the manifest.</p>"
+        "are looser than their rules allow.</p>"
         "<table><tr><th>Account</th><th>Setting</th><th>Value</th><th>Loosest allowed</th></tr>"
         f"{rows}</table>{listed}"
     )

@@ -5,9 +5,11 @@ the last segment's finaliser.
   items) and queues one message per segment. Nothing is read in the request.
 - `run_segment` streams its segment's accounts (a parallel Scan) and, when asked, their events (a Query each) as gzip
   JSON lines to S3, counting as it goes (bands, jurisdictions, value shares, conformance). It saves what it found,
-  then counts itself done; the worker that makes the count reach the total queues the finaliser. A redelivered
-  message for a counted segment does nothing; one for an uncounted segment redoes it, overwriting the same objects,
-  so no line is ever written twice.
+  then counts itself done; the worker that sees the count reach the total queues the finaliser. A redelivered
+  message for a counted segment only queues the finaliser again when every segment is done (the first send may have
+  been lost); one for an uncounted segment redoes it, overwriting the same objects, so no line is ever written
+  twice. An account's events are exported up to the version its line shows, so a change made while the export runs
+  goes to the next export, never half into this one.
 - `finalise` joins the segments' objects in order into one object per file (gzip members concatenate into one valid
   gzip stream), checking each segment object's SHA-256 as it reads it, writes the statements of reasons, the report
   and the manifest, and only then marks the export complete.
@@ -32,6 +34,7 @@ from chalicelib.domain.exports import (
     HISTORY_FILE,
     MANIFEST_FILE,
     REPORT_FILE,
+    SERVICE_EPOCH,
     STATEMENTS_FILE,
     Export,
     ExportRequest,
@@ -44,7 +47,7 @@ from chalicelib.domain.exports import (
 )
 from chalicelib.domain.report_html import render_report
 from chalicelib.domain.settings import account_rules
-from chalicelib.policy import Policy
+from chalicelib.policy import Policy, load_policy
 from chalicelib.services.ports import (
     AccountSource,
     Clock,
@@ -96,6 +99,9 @@ def check_request(request: ExportRequest, today: date) -> None:
         day = getattr(request, name)
         if day is not None and day > today:
             problems.append(Problem(field=name, code="invalid_value", message="must not be after today"))
+        if day is not None and day < SERVICE_EPOCH:
+            message = f"must not be before {SERVICE_EPOCH.isoformat()}, when the service's records begin"
+            problems.append(Problem(field=name, code="invalid_value", message=message))
     if request.history_from and request.history_to and request.history_from > request.history_to:
         problems.append(Problem(field="history_to", code="invalid_value", message="must not be before history_from"))
     if problems:
@@ -179,9 +185,14 @@ def _window(export: Export) -> tuple[datetime, datetime]:
 
 
 def run_segment(deps: ExportsDeps, export_id: str, segment: int) -> str:
-    """Exports one segment; what happened (`done`, `skipped`: counted already or the export no longer runs)."""
+    """Exports one segment; what happened (`done`, or `skipped`: counted already, or the export no longer runs)."""
     export = deps.exports.get(export_id)
     if export is None or export.status is not ExportStatus.RUNNING or not 0 <= segment < export.segments:
+        return "skipped"
+    if segment in export.done:
+        # Counted already: a redelivery. If the message that queued the finaliser was lost after the count (a send
+        # that failed, a worker stopped between the two), this queues it again; the finaliser runs once.
+        _finalise_when_all_done(deps, export)
         return "skipped"
     names = [ACCOUNTS_FILE] + ([HISTORY_FILE] if export.request.include_history else [])
     files = {name: GzipLines(deps.objects.writer(key_of(export_id, name, segment), _GZIP)) for name in names}
@@ -194,15 +205,19 @@ def run_segment(deps: ExportsDeps, export_id: str, segment: int) -> str:
         raise
     result = tally.as_dict()
     result["violations"] = result["violations"][:SEGMENT_VIOLATIONS_KEPT]
-    deps.exports.save_segment(
-        export_id, segment, {"segment": segment, "tally": result, "files": written, "events": events}
-    )
-    done = deps.exports.finish_segment(export_id, segment, tally.accounts, events)
-    if done is None:
+    record = {"segment": segment, "tally": result, "files": written, "events": events}
+    deps.exports.save_segment(export_id, segment, record)
+    counted = deps.exports.finish_segment(export_id, segment, tally.accounts, events)
+    if counted is None:  # counted meanwhile by another delivery of this message, which takes it from here
         return "skipped"
-    if done == export.segments:
+    if counted == export.segments:  # exactly one worker sees the count reach the total
         deps.queue.send([{"export_id": export_id, "finalise": True}])
     return "done"
+
+
+def _finalise_when_all_done(deps: ExportsDeps, export: Export) -> None:
+    if export.status is ExportStatus.RUNNING and export.all_done:
+        deps.queue.send([{"export_id": export.export_id, "finalise": True}])
 
 
 def _export_segment(deps: ExportsDeps, export: Export, segment: int, files: dict[str, GzipLines]) -> tuple[Tally, int]:
@@ -210,15 +225,18 @@ def _export_segment(deps: ExportsDeps, export: Export, segment: int, files: dict
     day = export.requested_at.date()
     since, until = _window(export)
     history = files.get(HISTORY_FILE)
+    policy = load_policy(export.policy_version)  # the version the manifest names, whatever this worker runs on
     while True:
         accounts, start = deps.accounts.scan_accounts(segment, export.segments, start, SCAN_PAGE)
         for account in accounts:
-            rules = account_rules(deps.policy, account, day)
+            rules = account_rules(policy, account, day)
             line = account_line(account, rules)
             files[ACCOUNTS_FILE].write(line)
             tally.add(line, rules, violations(rules, account))
             if history is not None:
                 for event in deps.accounts.events_between(account.account_id, since, until):
+                    if event.version > account.version:  # a change after the line was read: the next export's
+                        break
                     history.write(event_record(event))
                     events += 1
         if start is None:
@@ -318,7 +336,12 @@ def fail_export(deps: ExportsDeps, message: dict[str, Any]) -> bool:
         return False
     part = "the finaliser" if message.get("finalise") else f"segment {message.get('segment')}"
     reason = f"{part} kept failing and was given up; last error: {export.last_error or 'none recorded'}"
-    return deps.exports.fail(export_id, reason)
+    failed = deps.exports.fail(export_id, reason)
+    # What the finished segments wrote (children's settings and histories) goes with it: a failed export keeps
+    # nothing but its record. (The bucket's lifecycle rule removes what a stopped worker left behind.)
+    results = deps.exports.segment_results(export_id)
+    deps.objects.delete([entry["key"] for result in results for entry in result["files"].values()])
+    return failed
 
 
 def note_error(deps: ExportsDeps, message: dict[str, Any], error: BaseException) -> None:
@@ -332,4 +355,9 @@ def note_error(deps: ExportsDeps, message: dict[str, Any], error: BaseException)
 
 
 def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {str(error)[:300]}"
+    """What an auditor may read of a failure: its kind, and our own message or code, never an AWS error's text
+    (which names accounts, ARNs and tables)."""
+    if isinstance(error, SegmentChanged):
+        return f"{type(error).__name__}: {error}"
+    code = getattr(error, "code", None)
+    return type(error).__name__ + (f" ({code})" if isinstance(code, str) else "")

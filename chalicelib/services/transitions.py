@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 from chalicelib.domain.deactivation import lifted_by
 from chalicelib.domain.models import Account, Actor, AuditEvent, DeactivationState, EventKind
@@ -242,7 +242,7 @@ def band_change(
         event_id=str(uuid.uuid4()),
         account_id=account.account_id,
         version=updated.version,
-        at=deps.clock(),
+        at=undated(deps.clock(), account),
         actor=SYSTEM,
         kind=EventKind.BAND_CHANGED,
         changes=changes,
@@ -254,6 +254,16 @@ def band_change(
         else None,
     )
     return updated, event
+
+
+def undated(now: datetime, account: Account) -> datetime:
+    """When a band change is recorded as having happened: the first instant of its UTC month, or the account's
+    previous event if that came later in the month. Never the day: a band changes on a birthday, so its day and the
+    band give the birth date away (in the history, in an export's `updated_at`). The order of events is their
+    version; this only keeps the record's time from saying more than the month."""
+    month = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    previous = account.updated_at or account.created_at
+    return max(month, previous)
 
 
 def deactivate_due(deps: TransitionsDeps, day: date, *, dry_run: bool = False) -> int:

@@ -203,7 +203,7 @@ def _export_from_item(item: dict[str, Any]) -> Export:
         policy_version=item["policy_version"],
         segments=int(item["segments"]),
         status=ExportStatus(item["status"]),
-        segments_done=len(item.get("done") or ()),
+        done=frozenset(int(n) for n in item.get("done") or ()),
         accounts=int(item.get("accounts", 0)),
         events=int(item.get("events", 0)),
         failure=item.get("failure"),

@@ -122,6 +122,9 @@ def test_a_move_changes_no_value_and_writes_one_band_changed_event_by_the_system
     )
     # And its request id does not name the day (a birthday; review: it did)
     assert "2027" not in newest["request_id"]
+    # And neither does its time: the month's first instant, never the birthday (review of the export: the event's
+    # `at`, and an exported `updated_at`, gave the birth date away)
+    assert newest["at"] == "2027-07-01T00:00:00Z"
 
 
 def test_an_adult_keeps_nothing_sealed_after_the_18th_birthday(api: Api, job: TransitionsDeps) -> None:
