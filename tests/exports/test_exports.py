@@ -457,3 +457,33 @@ def test_the_manifest_says_how_many_violations_it_lists_and_on_how_many_accounts
     assert conformance["violations_listed"] == len(conformance["violations"]) == 1
     report = exports.object(f"exports/{export_id}/report.html").decode()
     assert "4 settings on 2 of 6 accounts" in report and "1 of 4 are shown" in report
+
+
+def test_the_statements_of_reasons_of_the_window_are_exported_in_the_transparency_databases_shape(
+    api: Api, exports: Exports
+) -> None:
+    import jsonschema
+
+    from tests.api.test_appeals import SCHEMA, TAKEN_DOWN, decided_case
+
+    # Given a restricting decision today, with its statement of reasons
+    populate(api, 2)
+    decision_id = decided_case(api, TAKEN_DOWN)
+    listed = api.call(
+        "GET",
+        "/v1/moderation/statements?from=2026-11-25T00:00:00Z&to=2026-11-26T00:00:00Z",
+        headers=auth(*AUDITOR),
+    )
+    # When exported, and with a window that ends the day before
+    export_id = exports.start(history=False)
+    earlier = exports.start(history=False, key="earlier", history_to="2026-11-24")
+    exports.run()
+    # Then the statement is the one the statements route gives, valid against the database's schema
+    statements = lines(exports.object(f"exports/{export_id}/statements.jsonl.gz"))
+    assert statements == body(listed)["statements"] and len(statements) == 1
+    jsonschema.validate(statements[0], SCHEMA)
+    entry = next(f for f in exports.get(export_id)["manifest"]["files"] if f["name"] == "statements.jsonl.gz")
+    assert entry["records"] == 1
+    # And a window that ends before the decision holds none
+    assert lines(exports.object(f"exports/{earlier}/statements.jsonl.gz")) == []
+    assert decision_id
