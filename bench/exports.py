@@ -85,7 +85,7 @@ def _peak_rss_kb() -> int:
 
 
 # -- one queued message, in a process of its own (as one Lambda invocation) -----------------------------------------
-def run_message(message: str, items_per_segment: int) -> None:
+def run_message(message: str) -> None:
     import chalicelib.services.exports as service
     import chalicelib.store.dynamo as dynamo
 
@@ -299,7 +299,7 @@ def main() -> None:
     if args.serve_moto is not None:
         return serve_moto(args.serve_moto)
     if args.message is not None:
-        return run_message(args.message, args.items_per_segment)
+        return run_message(args.message)
     process, moto_url = start_moto()
     try:
         results = []

@@ -6,19 +6,13 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from chalicelib.api.schemas import (
-    ActorOut,
     AffectedDecisionOut,
-    AgeFactsOut,
     CaseDetail,
     CaseEventOut,
     CaseOut,
-    ChangeOut,
-    DeactivationOut,
     DecisionOut,
     EventOut,
     HistoryPage,
-    JurisdictionOut,
-    MoveOut,
     Outcome,
     PriorityLabel,
     QueueTarget,
@@ -26,8 +20,8 @@ from chalicelib.api.schemas import (
     StatementOfReasonsOut,
     TargetOut,
 )
-from chalicelib.domain.exports import deactivation_record
-from chalicelib.domain.models import Account, AuditEvent, Deactivation, EventPage, Place
+from chalicelib.domain.exports import deactivation_record, event_record
+from chalicelib.domain.models import Account, AuditEvent, Deactivation, EventPage
 from chalicelib.domain.reports import Case, CaseEvent, Decision, Report, StatementOfReasons
 from chalicelib.domain.settings import OptionView, Reason, account_rules, restriction_reason, settings_screen
 from chalicelib.policy import Policy
@@ -80,39 +74,12 @@ def _reason(reason: Reason | None) -> dict[str, Any] | None:
 
 
 def event_out(event: AuditEvent) -> EventOut:
-    return EventOut(
-        event_id=event.event_id,
-        account_id=event.account_id,
-        version=event.version,
-        at=rfc3339(event.at),
-        actor=ActorOut(id=event.actor.id, role=event.actor.role),
-        kind=event.kind.value,
-        changes=[ChangeOut(setting=c.setting, **{"from": c.from_value}, to=c.to_value) for c in event.changes],
-        age_band=event.age_band,
-        policy_version=event.policy_version,
-        request_id=event.request_id,
-        age=None
-        if event.age is None
-        else AgeFactsOut(
-            assurance=event.age.assurance.value,
-            source=event.age.source.value,
-            restricted=event.age.restricted,
-            band_end_known=event.age.band_end_known,
-        ),
-        move=None if event.move is None else MoveOut(before=_place(event.move.before), after=_place(event.move.after)),
-        from_policy_version=event.from_policy_version,
-        deactivation=None
-        if event.deactivation is None
-        else DeactivationOut.model_validate(_deactivation(event.deactivation)),
-    )
+    """The history route's event: the same record the compliance export writes (one shape, built in one place)."""
+    return EventOut.model_validate(event_record(event))
 
 
 def _deactivation(deactivation: Deactivation | None) -> dict[str, Any] | None:
     return None if deactivation is None else deactivation_record(deactivation)
-
-
-def _place(place: Place) -> JurisdictionOut:
-    return JurisdictionOut(country=place.country or None, subdivision=place.subdivision or None)
 
 
 def history_page(page: EventPage) -> HistoryPage:

@@ -64,6 +64,7 @@ SCAN_PAGE = 1000  # items evaluated per Scan call (about 600 KB of records: unde
 STATEMENTS_PAGE = 100
 SEGMENT_VIOLATIONS_KEPT = 1_000  # per segment record (the manifest keeps up to MAX_VIOLATIONS_LISTED)
 _GZIP = "application/gzip"
+_JOINED = (ACCOUNTS_FILE, HISTORY_FILE)  # the files segments write and the finaliser joins
 
 Statements = Callable[[datetime, datetime, int, str | None], tuple[list[dict[str, Any]], str | None]]
 
@@ -340,7 +341,9 @@ def fail_export(deps: ExportsDeps, message: dict[str, Any]) -> bool:
     # What the finished segments wrote (children's settings and histories) goes with it: a failed export keeps
     # nothing but its record. (The bucket's lifecycle rule removes what a stopped worker left behind.)
     results = deps.exports.segment_results(export_id)
-    deps.objects.delete([entry["key"] for result in results for entry in result["files"].values()])
+    written = [entry["key"] for result in results for entry in result["files"].values()]
+    finals = [key_of(export_id, name) for name in (*_JOINED, STATEMENTS_FILE, REPORT_FILE, MANIFEST_FILE)]
+    deps.objects.delete(written + finals)  # a finaliser that failed may have written some of its files
     return failed
 
 
