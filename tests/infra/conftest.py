@@ -49,7 +49,7 @@ def _supported_node() -> Iterator[None]:
     yield
 
 
-def _synthesize(tmp: Path, context: Mapping[str, Any]) -> Synth:
+def synthesize(tmp: Path, context: Mapping[str, Any]) -> Synth:
     from infra.synth import STACK_ID, build_app
 
     app = build_app(context, outdir=str(tmp))
@@ -66,7 +66,7 @@ def _synthesize(tmp: Path, context: Mapping[str, Any]) -> Synth:
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """The stack with no context: every default (a pool of its own, 90-day logs)."""
-    return _synthesize(tmp_path_factory.mktemp("cdk-default"), {})
+    return synthesize(tmp_path_factory.mktemp("cdk-default"), {})
 
 
 @pytest.fixture(scope="session")
@@ -83,4 +83,4 @@ def synth_configured(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         "alarmEmail": "oncall@example.org",
         "manageApiGatewayAccount": "false",
     }
-    return _synthesize(tmp_path_factory.mktemp("cdk-configured"), context)
+    return synthesize(tmp_path_factory.mktemp("cdk-configured"), context)

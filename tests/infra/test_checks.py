@@ -48,6 +48,11 @@ def test_the_expansion_holds_the_functions_and_the_api_as_cloudformation(expande
     assert "Transform" not in expanded
     functions = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     assert len(functions) == 6
+    # One stage, `api`: SAM's extra stage "Stage" would be reachable without the throttling, logs and alarm
+    stages = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert [stage["Properties"]["StageName"] for stage in stages] == ["api"]
+    deployments = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::ApiGateway::Deployment"]
+    assert all("StageName" not in d["Properties"] for d in deployments)
     mappings = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
     assert len(mappings) == 3 and all(
         m["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings

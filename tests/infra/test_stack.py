@@ -52,7 +52,8 @@ def test_every_table_is_on_demand_capped_recoverable_protected_and_under_the_dat
             "RecoveryPeriodInDays": 35,
         }
         assert props["DeletionProtectionEnabled"] is True
-        assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+        # Kept when the stack is deleted or the table replaced; only a first create that rolls back removes it
+        assert table["DeletionPolicy"] == "RetainExceptOnCreate" and table["UpdateReplacePolicy"] == "Retain"
         sse = props["SSESpecification"]
         assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS"
         assert _ref_id(sse["KMSMasterKeyId"]) == data_key
@@ -83,7 +84,7 @@ def test_keys_rotate_and_only_the_birthday_job_may_open_a_band_end(synth: Synth)
             "Sid": "OnlyTheBirthdayJobDecrypts",
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
-            "Action": "kms:Decrypt",
+            "Action": ["kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
             "Resource": "*",
             "Condition": {
                 "ArnNotEquals": {
@@ -151,6 +152,7 @@ def test_every_queue_is_kms_encrypted_tls_only_with_retention_and_the_export_que
     for logical_id, queue in queues.items():
         props = queue["Properties"]
         assert _ref_id(props["KmsMasterKeyId"]) == data_key, logical_id
+        assert queue["DeletionPolicy"] == "RetainExceptOnCreate"  # failed work outlives the stack
         assert props["MessageRetentionPeriod"] in (4 * 86_400, 14 * 86_400)
         template.has_resource_properties(
             "AWS::SQS::QueuePolicy",
@@ -264,7 +266,7 @@ def test_every_log_group_keeps_90_days_by_default_and_what_the_context_says(
 ) -> None:
     for stack, days in ((synth, 90), (synth_configured, 365)):
         groups = stack.resources("AWS::Logs::LogGroup")
-        assert len(groups) == len(FUNCTIONS) + 1  # one per function and the API's access logs
+        assert len(groups) == len(FUNCTIONS) + 2  # one per function, the API's access and execution logs
         assert {group["Properties"]["RetentionInDays"] for group in groups.values()} == {days}
         for access in FUNCTIONS:
             config = _function(stack, access.logical_id)["LoggingConfig"]
@@ -294,12 +296,15 @@ def test_api_answers_before_api_gateway_gives_up_and_jobs_never_run_twice(
 ) -> None:
     assert _function(synth, "APIHandler")["Timeout"] < 29
     assert "ReservedConcurrentExecutions" not in _function(synth, "APIHandler")
-    for logical_id in ("BandTransitions", "PolicyMigration", "ExportDeadLetters"):
+    for logical_id in ("BandTransitions", "PolicyMigration"):
         assert _function(synth, logical_id)["ReservedConcurrentExecutions"] == 1
     assert _function(synth, "ExportWorker")["ReservedConcurrentExecutions"] == 10
     assert _function(synth_configured, "ExportWorker")["ReservedConcurrentExecutions"] == 4
-    (source,) = _function(synth_configured, "ExportWorker")["Events"].values()
-    assert source["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 4}  # never above the reservation
+    # An SQS event source never polls more at once than its function may run (no throttled receives)
+    for stack, logical_id, most in ((synth_configured, "ExportWorker", 4), (synth, "ExportDeadLetters", 2)):
+        (source,) = _function(stack, logical_id)["Events"].values()
+        assert source["Properties"]["ScalingConfig"] == {"MaximumConcurrency": most}
+        assert _function(stack, logical_id)["ReservedConcurrentExecutions"] == most
 
 
 def test_queue_and_stream_consumers_report_partial_batch_failures_and_keep_what_fails(synth: Synth) -> None:
@@ -333,22 +338,47 @@ def test_alarms_watch_every_dead_letter_queue_and_the_apis_5xx(synth: Synth) -> 
     assert watched == {
         synth.logical_id(q) for q in (synth.stack.export_dlq, synth.stack.stream_failures, synth.stack.job_failures)
     }
+    metrics = {a["Properties"]["MetricName"] for a in alarms}
+    assert {"ApproximateNumberOfMessagesVisible", "NumberOfMessagesSent"} <= metrics  # depth, and the drained DLQ
     (server_errors,) = [a for a in alarms if a["Properties"]["MetricName"] == "5XXError"]
     assert {d["Name"]: d["Value"] for d in server_errors["Properties"]["Dimensions"]} == {
         "ApiName": "safety-settings",
         "Stage": "api",
     }
     assert all(alarm["Properties"]["AlarmActions"] for alarm in alarms)
-    # The topic is under the data key, so the key lets CloudWatch publish (else no alarm would reach anyone)
-    (topic,) = synth.resources("AWS::SNS::Topic").values()
-    data_key = synth.logical_id(synth.stack.data_key)
-    assert _ref_id(topic["Properties"]["KmsMasterKeyId"]) == data_key
-    statements = synth.template["Resources"][data_key]["Properties"]["KeyPolicy"]["Statement"]
+    # The topic has a key of its own that lets CloudWatch encrypt, and a policy that lets it publish (a topic
+    # policy replaces SNS's default one): without either, no alarm would reach anyone
+    (topic_id, topic), *_ = synth.resources("AWS::SNS::Topic").items()
+    alarms_key = synth.logical_id(synth.stack.alarms_key)
+    assert _ref_id(topic["Properties"]["KmsMasterKeyId"]) == alarms_key != synth.logical_id(synth.stack.data_key)
+    key_statements = synth.template["Resources"][alarms_key]["Properties"]["KeyPolicy"]["Statement"]
     assert any(
         s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
         and set(s["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
-        for s in statements
+        for s in key_statements
     )
+    (policy,) = [
+        p for p in synth.resources("AWS::SNS::TopicPolicy").values() if {"Ref": topic_id} in p["Properties"]["Topics"]
+    ]
+    assert any(
+        s["Effect"] == "Allow"
+        and s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+        and s["Action"] == "sns:Publish"
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    )
+    data_key_statements = synth.template["Resources"][synth.logical_id(synth.stack.data_key)]["Properties"]
+    assert "cloudwatch" not in json.dumps(data_key_statements["KeyPolicy"])  # the data key names no other service
+
+
+def test_without_reservations_no_function_reserves_concurrency(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.infra.conftest import synthesize
+
+    stack = synthesize(tmp_path_factory.mktemp("cdk-unreserved"), {"reserveConcurrency": "false"})
+    assert all(
+        "ReservedConcurrentExecutions" not in f["Properties"]
+        for f in stack.resources("AWS::Serverless::Function").values()
+    )
+    assert stack.findings == []
 
 
 # --- IAM -------------------------------------------------------------------------------------------------------------
