@@ -33,6 +33,7 @@ class ServiceKeys:
     cursors: bytes  # seals paging cursors
     report_ids: bytes  # derives report ids from reporter, Idempotency-Key and body (and appeal ids, prefixed)
     request_fingerprints: bytes  # keys the hash that tells an Idempotency-Key's replay from a reuse
+    pairing_codes: bytes  # keys the hash a pairing code is stored as (the code itself never is)
 
     @classmethod
     def derive(cls, root: bytes) -> ServiceKeys:
@@ -42,6 +43,7 @@ class ServiceKeys:
             cursors=hkdf_sha256(root, b"paging-cursors"),
             report_ids=hkdf_sha256(root, b"report-ids"),
             request_fingerprints=hkdf_sha256(root, b"request-fingerprints"),
+            pairing_codes=hkdf_sha256(root, b"pairing-codes"),
         )
 
     def __repr__(self) -> str:  # never print a key

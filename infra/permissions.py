@@ -74,6 +74,8 @@ API = FunctionAccess(
                 "dynamodb:Query",
                 "dynamodb:PutItem",
                 "dynamodb:DescribeTable",  # an export sizes its segments from the table's item count
+                "dynamodb:UpdateItem",  # family pairing's rate windows (codes made, wrong codes)
+                "dynamodb:DeleteItem",  # a pairing code, used once: deleted with the link it makes
             ),
         ),
         TableAccess(

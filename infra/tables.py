@@ -87,6 +87,7 @@ def _key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]
 # The `policy_versions` index lists every account under the policy version it is on (`<version>#<shard of 16>`, keys
 # only): a migration reads exactly the accounts still on old versions, and each leaves its partition when migrated.
 # The sparse `notices` index lists accounts under notice of deactivation (a raised minimum age) by the day it ends.
+# Family pairing keeps its codes, rate windows and the guardian's links here too (chalicelib/store/guardians_store.py).
 SETTINGS = TableSpec(
     logical_id="SettingsTable",
     env_var="SETTINGS_TABLE",
@@ -98,6 +99,9 @@ SETTINGS = TableSpec(
         IndexSpec("policy_versions", "policy_bucket", projection="KEYS_ONLY"),
         IndexSpec("notices", "notice_pk", "notice_until", projection="KEYS_ONLY"),
     ),
+    # Pairing codes, their rate windows and redemption locks expire (chalicelib/store/guardians_store.py); an
+    # account's record and its events never have the attribute.
+    ttl_attribute="expires_at",
 )
 
 # Abuse reports, cases (the moderation queue), decisions, and per-reporter state (their list, Idempotency-Keys, rate

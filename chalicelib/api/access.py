@@ -16,6 +16,9 @@ from chalicelib.identity import Caller
 ANYONE = "anyone"
 SIGNED_IN = "signed_in"
 ACCOUNT_HOLDER = "account_holder"
+# A signed-in caller who may be a guardian of the `{account_id}` in the path: let through with `as_guardian`, and the
+# view confirms the link from the account's record (a stranger then gets the same 404 as for a missing account).
+GUARDIAN = "guardian"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class AccessDecision:
     allowed: bool
     status: int = 200  # when refused: 401, 403, 404 or 405
     code: str = ""
+    as_guardian: bool = False  # allowed only if the view finds the caller linked as the account's guardian
 
 
 class AccessTable:
@@ -49,6 +53,8 @@ class AccessTable:
         account_id = path_params.get("account_id")
         if ACCOUNT_HOLDER in allowed and account_id is not None and caller.is_account_holder(account_id):
             return AccessDecision(True)
+        if GUARDIAN in allowed and account_id is not None:
+            return AccessDecision(True, as_guardian=True)
         if account_id is not None and route.startswith("/v1/accounts/"):
             return AccessDecision(False, 404, "not_found")
         if route.startswith("/v1/exports"):  # exports are not even shown to exist to anyone but auditors

@@ -11,9 +11,11 @@ from chalicelib.api.documents import history_page, settings_document
 from chalicelib.api.http import checked_account_id, etag, if_match_version, json_response, page_limit, parse_body
 from chalicelib.api.idempotency_key import idempotency_key, lend_lambda_context
 from chalicelib.api.schemas import AgeCorrectionRequest, JurisdictionRequest, SettingsPatch, SignUpRequest
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.models import Account, AgeAssurance, AgeSource, Place
 from chalicelib.services.age_correction import AgeCorrection, correct_age
 from chalicelib.services.change_settings import change_settings
+from chalicelib.services.guardians import is_guardian_of
 from chalicelib.services.history import read_history
 from chalicelib.services.idempotent import request_fingerprint, run_idempotent
 from chalicelib.services.jurisdiction import change_jurisdiction
@@ -65,6 +67,8 @@ def document_of(call: Call, account: Account) -> dict[str, object]:
 
 def get_settings(call: Call) -> Response:
     account = read_account(call.deps.accounts, checked_account_id(call.params["account_id"]))
+    if call.scope.as_guardian and not is_guardian_of(account, call.scope.signed_in.sub):
+        raise NotFound("no such account")  # a stranger, or a guardian of another teen: as if it did not exist
     return json_response(document_of(call, account), headers={"ETag": etag(account.version)})
 
 

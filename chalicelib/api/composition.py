@@ -21,6 +21,7 @@ from chalicelib.policy import Policy
 from chalicelib.services.accounts import AccountsDeps
 from chalicelib.services.appeals import AppealsDeps
 from chalicelib.services.exports import ExportsDeps
+from chalicelib.services.guardians import GuardiansDeps
 from chalicelib.services.moderation import ModerationDeps
 from chalicelib.services.ports import Clock, Idempotency
 from chalicelib.services.reports import ReportingDeps
@@ -39,6 +40,7 @@ class ApiDeps:
     moderation: ModerationDeps
     appeals: AppealsDeps
     exports: ExportsDeps
+    guardians: GuardiansDeps
     idempotency: Idempotency
     dynamodb: Callable[[], Any]  # the shared DynamoDB client, built on first use
 
@@ -48,6 +50,7 @@ def compose_api(config: ApiConfig, root_secret: bytes, clock: Clock = utc_now, p
     from chalicelib.store.cursors import CursorSealer
     from chalicelib.store.dynamo import make_dynamodb_client
     from chalicelib.store.exports_store import ExportsStore
+    from chalicelib.store.guardians_store import GuardianStore
     from chalicelib.store.idempotency import PowertoolsIdempotency
     from chalicelib.store.objects import S3Objects, SqsQueue, make_s3_client, make_sqs_client
     from chalicelib.store.reports_store import ReportsStore
@@ -97,6 +100,13 @@ def compose_api(config: ApiConfig, root_secret: bytes, clock: Clock = utc_now, p
             clock=clock,
             statements=reports_store.statements,
             items_per_segment=config.export_items_per_segment,
+        ),
+        guardians=GuardiansDeps(
+            accounts=settings_store,
+            links=GuardianStore(config.settings_table, client),
+            policy=policy,
+            clock=clock,
+            code_key=keys.pairing_codes,
         ),
         idempotency=idempotency,
         dynamodb=client,

@@ -60,6 +60,8 @@ def settings_document(account: Account, policy: Policy, today: date) -> dict[str
             }
             for name, view in screen.items()
         },
+        # Every link is visible to the teen (ICO Children's Code std 11: parental controls the child can see).
+        "guardians": [{"account_id": link.account_id, "since": rfc3339(link.since)} for link in account.guardians],
     }
 
 

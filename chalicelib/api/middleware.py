@@ -34,6 +34,9 @@ class RequestScope:
     outcome: str = "ok"
     metrics: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     crash: BaseException | None = None
+    # Let through only as a possible guardian of the account in the path: the view must confirm the link (and
+    # answer a stranger the missing-account 404) before it reads or shows anything (chalicelib.api.accounts).
+    as_guardian: bool = False
 
     @property
     def signed_in(self) -> Caller:
@@ -102,6 +105,7 @@ class RequestMiddleware:
             headers = {"Allow": ", ".join(self._access.methods_of(scope.route))} if decision.status == 405 else None
             refusal = problem_json(decision.status, decision.code, _REFUSAL_DETAIL[decision.status], headers)
             return _refuse(scope, refusal)
+        scope.as_guardian = decision.as_guardian
         try:
             response = get_response(event)
         except Exception as error:  # a bug below the route wrapper: one log line with the traceback, a plain 500

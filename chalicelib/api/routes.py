@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.api import accounts, appeals, decisions, exports, meta, moderation, reports, schemas
-from chalicelib.api.access import ACCOUNT_HOLDER, ANYONE, SIGNED_IN
+from chalicelib.api import accounts, appeals, decisions, exports, guardians, meta, moderation, reports, schemas
+from chalicelib.api.access import ACCOUNT_HOLDER, ANYONE, GUARDIAN, SIGNED_IN
 from chalicelib.api.call import View
 from chalicelib.identity import AGE_VERIFIER, AUDITOR, MODERATOR, SIGNUP_SERVICE
 
@@ -132,8 +132,8 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/v1/accounts/{account_id}/settings",
         "getSettings",
-        "The settings screen (account holder or auditor)",
-        frozenset({ACCOUNT_HOLDER, AUDITOR}),
+        "The settings screen (account holder, a linked guardian while the account is under 18, or auditor)",
+        frozenset({ACCOUNT_HOLDER, GUARDIAN, AUDITOR}),
         accounts.get_settings,
         {200: ("Values and what each option allows", schemas.SettingsDocument)},
         (404,),
@@ -420,5 +420,48 @@ ROUTES: tuple[Route, ...] = (
         {200: ("The export", schemas.ExportOut)},
         (404,),
         parameters=(_path_param("export_id", "The id from POST /v1/exports"),),
+    ),
+    Route(
+        "POST",
+        "/v1/pairing-codes",
+        "createPairingCode",
+        "Family pairing: a one-time code (10 minutes) for the other side to redeem; a teen or an adult who could "
+        "be a guardian makes it for their own account (5 an hour)",
+        frozenset({SIGNED_IN}),
+        guardians.create_pairing_code,
+        {201: ("The code; it is never shown again", schemas.PairingCodeOut)},
+        (404, 422, 429),
+    ),
+    Route(
+        "POST",
+        "/v1/pairing-codes/{code}/redeem",
+        "redeemPairingCode",
+        "Family pairing: redeem the other side's code, linking a teen (under 18) and a guardian (an adult). 10 wrong "
+        "codes in an hour lock redeeming for an hour",
+        frozenset({SIGNED_IN}),
+        guardians.redeem_pairing_code,
+        {201: ("Linked", schemas.LinkedOut)},
+        (404, 409, 422, 429),
+        parameters=(_path_param("code", "The 8-character code (any case; spaces and dashes are ignored)"),),
+    ),
+    Route(
+        "GET",
+        "/v1/guardians/me/teens",
+        "listMyTeens",
+        "The teens the caller is a guardian of (links to accounts now 18 or over are not listed)",
+        frozenset({SIGNED_IN}),
+        guardians.list_my_teens,
+        {200: ("The caller's teens, oldest link first", schemas.TeensOut)},
+    ),
+    Route(
+        "DELETE",
+        "/v1/accounts/{account_id}/guardians/{guardian_id}",
+        "deleteGuardian",
+        "End a link (the teen or the guardian); the other side is told by an event on their history",
+        frozenset({SIGNED_IN}),
+        guardians.delete_guardian,
+        {204: ("Unlinked", None)},
+        (404, 409),
+        parameters=(_ACCOUNT_ID, _path_param("guardian_id", "The guardian's account id")),
     ),
 )

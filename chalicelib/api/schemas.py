@@ -199,6 +199,9 @@ class SettingsDocument(ResponseModel):
     policy_version: str = Field(description="The policy the settings were last brought into line with")
     version: int
     settings: dict[str, SettingOut]
+    guardians: list[GuardianLinkOut] = Field(
+        default_factory=list, description="The account's guardians (family pairing), oldest first"
+    )
 
 
 class SignUpResponse(SettingsDocument):
@@ -233,6 +236,8 @@ class EventOut(ResponseModel):
         "policy_migrated",
         "deactivated",
         "overlay_applied",
+        "guardian_linked",
+        "guardian_unlinked",
     ]
     changes: list[ChangeOut]
     age_band: str
@@ -246,6 +251,35 @@ class EventOut(ResponseModel):
     deactivation: DeactivationOut | None = Field(
         default=None, description="When the event gave notice of deactivation, deactivated, or lifted it"
     )
+    guardian: GuardianFactsOut | None = Field(
+        default=None, description="On guardian_linked and guardian_unlinked events: the two accounts and why"
+    )
+
+
+class GuardianFactsOut(ResponseModel):
+    teen_id: str
+    guardian_id: str
+    reason: Literal["pairing_code", "unlinked", "turned_18"]
+
+
+class GuardianLinkOut(ResponseModel):
+    account_id: str
+    since: str = Field(description="RFC 3339 UTC time the link was made")
+
+
+class PairingCodeOut(ResponseModel):
+    code: str = Field(description="8 characters (no 0, O, 1, I or L); the other person redeems it within 10 minutes")
+    expires_at: str = Field(description="RFC 3339 UTC time")
+
+
+class LinkedOut(ResponseModel):
+    teen_id: str
+    guardian_id: str
+    since: str
+
+
+class TeensOut(ResponseModel):
+    teens: list[GuardianLinkOut]
 
 
 class MoveOut(ResponseModel):

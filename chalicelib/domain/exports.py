@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from chalicelib.domain.models import Account, AgeFacts, AuditEvent, Deactivation, Place
+from chalicelib.domain.models import Account, AgeFacts, AuditEvent, Deactivation, GuardianFacts, Place
 from chalicelib.policy import Rules, SettingValue
 from chalicelib.policy.loader import same_value
 
@@ -297,8 +297,14 @@ def event_record(event: AuditEvent) -> dict[str, Any]:
         else {"before": _place(event.move.before), "after": _place(event.move.after)},
         "from_policy_version": event.from_policy_version,
         "deactivation": None if event.deactivation is None else deactivation_record(event.deactivation),
+        "guardian": None if event.guardian is None else guardian_record(event.guardian),
         "version": event.version,
     }
+
+
+def guardian_record(facts: GuardianFacts) -> dict[str, Any]:
+    """A link event's accounts and reason, as the history and the table both hold it."""
+    return {"teen_id": facts.teen_id, "guardian_id": facts.guardian_id, "reason": facts.reason.value}
 
 
 def age_record(age: AgeFacts) -> dict[str, Any]:

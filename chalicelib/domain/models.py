@@ -52,6 +52,31 @@ class EventKind(StrEnum):
     POLICY_MIGRATED = "policy_migrated"
     DEACTIVATED = "deactivated"
     OVERLAY_APPLIED = "overlay_applied"  # a jurisdiction's overlay took effect (its effective_from arrived)
+    GUARDIAN_LINKED = "guardian_linked"  # a pairing code was redeemed: on the teen's history and the guardian's
+    GUARDIAN_UNLINKED = "guardian_unlinked"  # either side ended the link (or the teen turned 18): on both
+
+
+@dataclass(frozen=True)
+class GuardianLink:
+    """A guardian of a teen's account, and since when: the teen sees every one in the settings document."""
+
+    account_id: str
+    since: datetime
+
+
+class LinkReason(StrEnum):
+    PAIRING_CODE = "pairing_code"  # linked: the code's creator and its redeemer, one of them the teen
+    UNLINKED = "unlinked"  # ended by the teen or the guardian (the actor says which)
+    TURNED_18 = "turned_18"
+
+
+@dataclass(frozen=True)
+class GuardianFacts:
+    """What a link event records: the two accounts and why. Shown to the teen, the guardian and auditors only."""
+
+    teen_id: str
+    guardian_id: str
+    reason: LinkReason
 
 
 @dataclass(frozen=True)
@@ -101,6 +126,10 @@ class Account:
     # A keyed mark of the Idempotency-Key request that created the account (never shown): a retry whose answer was
     # lost is recognised by it, so it gets its sign-up back rather than 409.
     signup_request: str = ""
+    # A teen's guardians (at most the policy's limit), oldest first; a guardian holds `teens` links (a count: the
+    # links themselves are items of their own, listed by GET /v1/guardians/me/teens).
+    guardians: tuple[GuardianLink, ...] = ()
+    teens: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,6 +176,7 @@ class AuditEvent:
     move: Move | None = None  # on `jurisdiction_changed` events
     from_policy_version: str | None = None  # on `policy_migrated` events (`policy_version` is the new one)
     deactivation: Deactivation | None = None  # when the event gave notice, deactivated, or lifted a deactivation
+    guardian: GuardianFacts | None = None  # on `guardian_linked` and `guardian_unlinked` events
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -275,6 +275,15 @@ class Overlay(_Frozen):
         return not self.pending and self.effective_from is not None and self.effective_from <= day
 
 
+class GuardianRules(_Frozen):
+    """Who may pair as a guardian, and how many links each side may hold. Versions without the section get these
+    defaults (the values TikTok's Family Pairing and the issue set)."""
+
+    min_assurance: Literal["self_declared", "guardian_declared", "estimated", "verified"] = "self_declared"
+    max_guardians_per_teen: int = Field(default=2, ge=1, le=4)
+    max_teens_per_guardian: int = Field(default=10, ge=1, le=50)
+
+
 class Policy(_Frozen):
     version: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}(\.\d+)?$")
     title: str
@@ -286,6 +295,7 @@ class Policy(_Frozen):
     countries: frozenset[str]
     jurisdiction_groups: dict[str, frozenset[str]] = Field(default_factory=dict)  # e.g. EU: the member states
     overlays: tuple[Overlay, ...] = ()
+    guardians: GuardianRules = GuardianRules()
 
     @model_validator(mode="after")
     def _overlays_only_tighten(self) -> Policy:

@@ -50,6 +50,10 @@ class SettingsStore(Protocol):
     def get_account(self, account_id: str) -> Account | None:
         """The current record, read consistently; None when there is none."""
 
+    def get_accounts(self, account_ids: list[str]) -> dict[str, Account]:
+        """The records of those that exist, in one batch read."""
+        ...
+
     def age_bands(self, account_ids: list[str]) -> dict[str, str]:
         """The age band of each listed account that exists, in one read."""
 

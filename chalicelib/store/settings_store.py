@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from chalicelib.domain.exports import age_record, deactivation_record
+from chalicelib.domain.exports import age_record, deactivation_record, guardian_record
 from chalicelib.domain.models import (
     Account,
     Actor,
@@ -31,6 +31,9 @@ from chalicelib.domain.models import (
     DeactivationState,
     EventKind,
     EventPage,
+    GuardianFacts,
+    GuardianLink,
+    LinkReason,
     Move,
     Place,
 )
@@ -347,6 +350,9 @@ def _account_item(account: Account, updated_at: datetime | None = None) -> dict[
             "band_end_floors": account.band_end_floors if sealed and account.band_end_floors else None,
             "signup_request": account.signup_request or None,
             "deactivation": _deactivation_item(account.deactivation),
+            "guardians": [{"id": link.account_id, "since": link.since.isoformat()} for link in account.guardians]
+            or None,
+            "teens": account.teens or None,
             # The sparse `deactivations` index: accounts under notice, by the day their notice ends.
             **_notice_keys(account),
         }
@@ -397,6 +403,11 @@ def _account_from_item(item: dict[str, Any]) -> Account:
         band_end_floors=int(item.get("band_end_floors", 0)),
         signup_request=item.get("signup_request", ""),
         deactivation=_deactivation_from_item(item.get("deactivation")),
+        guardians=tuple(
+            GuardianLink(account_id=link["id"], since=datetime.fromisoformat(link["since"]))
+            for link in item.get("guardians") or []
+        ),
+        teens=int(item.get("teens", 0)),
     )
 
 
@@ -423,6 +434,7 @@ def _event_item(event: AuditEvent) -> dict[str, Any]:
             "move": None if event.move is None else _move_item(event.move),
             "from_policy_version": event.from_policy_version,
             "deactivation": _deactivation_item(event.deactivation),
+            "guardian": None if event.guardian is None else guardian_record(event.guardian),
         }
     )
 
@@ -478,8 +490,21 @@ def _event_from_item(item: dict[str, Any]) -> AuditEvent:
         move=_move_from_item(item.get("move")),
         from_policy_version=item.get("from_policy_version"),
         deactivation=_deactivation_from_item(item.get("deactivation")),
+        guardian=_guardian_facts_from_item(item.get("guardian")),
     )
+
+
+def _guardian_facts_from_item(item: dict[str, Any] | None) -> GuardianFacts | None:
+    if not item:
+        return None
+    return GuardianFacts(teen_id=item["teen_id"], guardian_id=item["guardian_id"], reason=LinkReason(item["reason"]))
 
 
 def _history_scope(account_id: str) -> str:
     return f"history:{account_id}"
+
+
+# What the family-pairing store (chalicelib/store/guardians_store.py) writes in the same partitions, the same way.
+pk_of = _pk
+account_item = _account_item
+event_item = _event_item

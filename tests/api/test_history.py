@@ -29,6 +29,7 @@ EVENT_FIELDS = {
     "move",  # null but on jurisdiction_changed events and the sign-up's (an arrival from nowhere)
     "from_policy_version",  # null but on policy_migrated events
     "deactivation",  # null but when an event gave notice, deactivated or lifted
+    "guardian",  # null but on guardian_linked and guardian_unlinked events
 }  # fmt: skip
 
 # Four changes a 17-year-old may make, one after another: with sign-up, five events.

@@ -445,6 +445,14 @@ def test_the_api_calls_exactly_what_it_is_allowed(
         ok(api.call("POST", f"/v1/moderation/appeals/{appeal_id}/decision", upheld, auth(*REVIEWER)))
         mute = {"hours": 24, "reason": "spam waves"}
         ok(api.call("POST", "/v1/moderation/reporters/reporter-b/mute", mute, auth(*MODERATOR)))
+        # And family pairing: a code made and redeemed (after a wrong one), the guardian's teens and read of the
+        # teen's screen, the link ended
+        code = ok(api.call("POST", "/v1/pairing-codes", None, auth("kid")), 201)["code"]
+        assert api.call("POST", "/v1/pairing-codes/ABCDEFGH/redeem", None, auth("owner-1")).status_code == 404
+        ok(api.call("POST", f"/v1/pairing-codes/{code}/redeem", None, auth("owner-1")), 201)
+        ok(api.call("GET", "/v1/guardians/me/teens", headers=auth("owner-1")))
+        ok(api.call("GET", "/v1/accounts/kid/settings", headers=auth("owner-1")))
+        assert api.call("DELETE", "/v1/accounts/kid/guardians/owner-1", None, auth("kid")).status_code == 204
         # And an export is started, run by the workers, read once complete and listed
         export_id = lambdas.exports.start(key=uuid.uuid4().hex)
         lambdas.run_exports()
