@@ -147,7 +147,8 @@ TRANSITIONS = FunctionAccess(
     tables=(
         TableAccess(
             SETTINGS,
-            ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"),
+            # DeleteItem: a guardian's link item, when the teen turns 18
+            ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
             indexes=("band_ends", "notices", "policy_versions"),  # policy_versions: on a day an overlay takes effect
         ),
     ),

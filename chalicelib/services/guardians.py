@@ -164,14 +164,36 @@ def unlink(deps: GuardiansDeps, caller_id: str, teen_id: str, guardian_id: str, 
     teen, guardian = accounts.get(teen_id), accounts.get(guardian_id)
     if teen is None or guardian is None or guardian_id not in {link.account_id for link in teen.guardians}:
         raise NotFound("no such account")
-    return end_link(deps, teen, guardian, caller_id, LinkReason.UNLINKED, request_id)
+    link = LinkEnd(deps.links, deps.policy.version, deps.clock(), request_id)
+    return end_link(link, teen, guardian, caller_id, LinkReason.UNLINKED)
 
 
-def end_link(
-    deps: GuardiansDeps, teen: Account, guardian: Account, caller_id: str, reason: LinkReason, request_id: str
+@dataclass(frozen=True)
+class LinkEnd:
+    """What ending links needs: the store, and the policy, time and request the events record."""
+
+    links: GuardianStore
+    policy_version: str
+    now: datetime
+    request_id: str
+
+
+def end_links_at_18(
+    end: LinkEnd, read_accounts: Callable[[list[str]], dict[str, Account]], teen: Account, actor_id: str
 ) -> Account:
+    """Ends every link of an account that has turned 18, each with an event on both histories (the birthday job's
+    step after the band change; a guardian's access already ended with the band). Returns the record as stored."""
+    guardians = read_accounts([link.account_id for link in teen.guardians]) if teen.guardians else {}
+    for link in teen.guardians:
+        guardian = guardians.get(link.account_id)
+        if guardian is not None:
+            teen = end_link(end, teen, guardian, actor_id, LinkReason.TURNED_18)
+    return teen
+
+
+def end_link(end: LinkEnd, teen: Account, guardian: Account, caller_id: str, reason: LinkReason) -> Account:
     """Ends one link with an event on both histories (`caller_id`: who ended it)."""
-    now = deps.clock()
+    now = end.now
     on_teen, on_guardian = _actors(caller_id, teen, guardian)
     facts = GuardianFacts(teen_id=teen.account_id, guardian_id=guardian.account_id, reason=reason)
     teen_after = replace(
@@ -181,8 +203,8 @@ def end_link(
     )
     guardian_after = replace(guardian, version=guardian.version + 1, teens=max(0, guardian.teens - 1))
     try:
-        event = _Event(EventKind.GUARDIAN_UNLINKED, facts, now, deps.policy.version, request_id)
-        deps.links.unlink(
+        event = _Event(EventKind.GUARDIAN_UNLINKED, facts, now, end.policy_version, end.request_id)
+        end.links.unlink(
             event.side(teen_after, teen.version, on_teen), event.side(guardian_after, guardian.version, on_guardian)
         )
     except VersionConflict:

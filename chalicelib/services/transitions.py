@@ -19,9 +19,12 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from chalicelib.domain.deactivation import lifted_by
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.guardians import is_minor_band
 from chalicelib.domain.models import Account, Actor, AuditEvent, DeactivationState, EventKind
 from chalicelib.domain.settings import account_rules, band_defaults, conform
 from chalicelib.policy import Policy
+from chalicelib.services.guardians import GuardianStore, LinkEnd, end_links_at_18
 from chalicelib.services.ports import (
     BandEndEntry,
     BandEndOpener,
@@ -44,6 +47,7 @@ class TransitionsDeps:
     policy: Policy
     band_ends: BandEndOpener  # seals and opens: the only composition given one
     clock: Clock
+    links: GuardianStore | None = None  # family pairing: links end when a teen turns 18
 
 
 @dataclass
@@ -208,7 +212,21 @@ def _move(
         deps.store.apply_change(updated, account.version, event)
     except VersionConflict:
         return "conflict"
+    _end_links_if_adult(deps, updated)
     return "moved"
+
+
+def _end_links_if_adult(deps: TransitionsDeps, account: Account) -> None:
+    """At 18 every guardian link ends, with an event for both (ICO Children's Code std 11: oversight ends at 18 and
+    both are told). A link that loses a race stays for the next run to end; its guardian sees nothing meanwhile (a
+    guardian's access needs the account under 18)."""
+    if deps.links is None or is_minor_band(account.age_band) or not account.guardians:
+        return
+    end = LinkEnd(deps.links, deps.policy.version, deps.clock(), JOB)
+    try:
+        end_links_at_18(end, deps.store.get_accounts, account, SYSTEM.id)
+    except Conflict:
+        return
 
 
 def band_change(

@@ -35,6 +35,7 @@ def compose_transitions(env: Mapping[str, str], clock: Clock | None = None) -> T
     from chalicelib.store.band_ends import BandEndOpener
     from chalicelib.store.cursors import CursorSealer
     from chalicelib.store.dynamo import make_dynamodb_client
+    from chalicelib.store.guardians_store import GuardianStore
     from chalicelib.store.settings_store import SettingsStore
 
     config = load_transitions_config(env)
@@ -45,6 +46,7 @@ def compose_transitions(env: Mapping[str, str], clock: Clock | None = None) -> T
         policy=policy_in_force(config.policy_version),
         band_ends=BandEndOpener(config.band_end_key_alias, config.region),
         clock=clock or utc_now,
+        links=GuardianStore(config.settings_table, client),
     )
 
 

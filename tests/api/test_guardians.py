@@ -312,3 +312,40 @@ def test_an_auditor_sees_the_links_on_the_teens_screen_and_history(family: Api) 
     assert body(screen)["guardians"][0]["account_id"] == PARENT
     events = body(family.call("GET", f"/v1/accounts/{TEEN}/settings/history", None, auth(*AUDITOR)))["events"]
     assert events[0]["guardian"]["guardian_id"] == PARENT
+
+
+# --- at 18 ------------------------------------------------------------------------------------------------------
+
+
+def test_at_18_the_birthday_job_ends_every_link_and_tells_both_sides(family: Api) -> None:
+    from dataclasses import replace
+    from datetime import UTC, date, datetime
+
+    from chalicelib.services.transitions import run_transitions
+    from chalicelib.workers.transitions import compose_transitions
+
+    # Given a 17-year-old with two guardians, who turns 18 on 2026-12-20
+    sign_up(family, "nearly-18", "2008-12-20")
+    pair(family, "nearly-18", PARENT)
+    pair(family, "nearly-18", OTHER_PARENT)
+    # When the birthday job runs that day
+    job = compose_transitions({"AWS_REGION": "eu-west-1"})
+    at = datetime(2026, 12, 20, 0, 5, tzinfo=UTC)
+    assert run_transitions(replace(job, clock=lambda: at), date(2026, 12, 20)).counts.moved == 1
+    # Then the account is an adult's with no guardian, and its history says why each link ended
+    screen = body(settings_as(family, "nearly-18", "nearly-18"))
+    assert (screen["age_band"], screen["guardians"]) == ("18+", [])
+    events = history(family, "nearly-18")
+    assert [event["kind"] for event in events[:3]] == ["guardian_unlinked", "guardian_unlinked", "band_changed"]
+    assert {event["guardian"]["reason"] for event in events[:2]} == {"turned_18"}
+    # And each guardian is told on their own history, lists the teen no more, and may pair with another teen
+    for parent in (PARENT, OTHER_PARENT):
+        (event, *_) = history(family, parent)
+        assert (event["kind"], event["guardian"]["reason"], event["actor"]["role"]) == (
+            "guardian_unlinked",
+            "turned_18",
+            "system",
+        )
+        assert body(family.call("GET", "/v1/guardians/me/teens", None, auth(parent))) == {"teens": []}
+        assert_problem(settings_as(family, "nearly-18", parent), 404, "not_found")
+    pair(family, TEEN, PARENT)

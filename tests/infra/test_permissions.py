@@ -510,6 +510,11 @@ def test_the_birthday_job_calls_exactly_what_it_is_allowed(
     # Vermont's overlay stops from 2027-01-01
     sign_up(api, "kid", "2010-12-20")
     ok(api.sign_up("vt-teen", BORN_16_17, "US", "US-VT"), 201)
+    # And a 17-year-old with a guardian, who turns 18 that day (the job ends the link)
+    sign_up(api, "nearly-18", "2008-12-20")
+    sign_up(api, "parent", BORN_ADULT)
+    code = ok(api.call("POST", "/v1/pairing-codes", None, auth("nearly-18")), 201)["code"]
+    ok(api.call("POST", f"/v1/pairing-codes/{code}/redeem", None, auth("parent")), 201)
     ok(api.call("PATCH", "/v1/accounts/vt-teen/settings", {"settings": {"location_sharing": True}}, auth("vt-teen")))
     today = [datetime(2026, 12, 20, 0, 5, tzinfo=UTC)]
     monkeypatch.setattr("chalicelib.workers.transitions.utc_now", lambda: today[0])
@@ -519,7 +524,9 @@ def test_the_birthday_job_calls_exactly_what_it_is_allowed(
     today[0] = datetime(2027, 1, 1, 0, 5, tzinfo=UTC)
     lambdas.invoke(TRANSITIONS, scheduled_event())
     # Then the kid moved to 16-17, and Vermont's rule reached the teen
-    assert (moved["complete"], moved["moved"]) == (True, 1)
+    assert (moved["complete"], moved["moved"]) == (True, 2)
+    adult = ok(api.call("GET", "/v1/accounts/nearly-18/settings", headers=auth("nearly-18")))
+    assert (adult["age"]["band"], adult["guardians"]) == ("18+", [])
     kid = ok(api.call("GET", "/v1/accounts/kid/settings", headers=auth("kid")))
     teen = ok(api.call("GET", "/v1/accounts/vt-teen/settings", headers=auth("vt-teen")))
     assert (kid["age"]["band"], teen["settings"]["location_sharing"]["value"]) == ("16-17", False)
